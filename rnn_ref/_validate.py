@@ -1,0 +1,69 @@
+"""Argument checks shared by every public function: one clear ValueError at the boundary, never inside a loop."""
+import numpy as np
+
+
+def as_float_array(name, a, ndim=None, shape=None, finite=True):
+    """Return `a` as a float32/float64 array, or raise a ValueError naming `name` and what was expected.
+
+    `shape` is a tuple whose entries are ints (must match) or None (any size, but not zero).
+    """
+    if isinstance(a, np.ndarray):
+        arr = a
+    else:
+        try:
+            arr = np.asarray(a)
+        except Exception as e:  # ragged lists and the like
+            raise ValueError(f"{name}: expected a numeric array, got {type(a).__name__} ({e})") from None
+    if arr.dtype.kind not in "f" or arr.dtype == np.float16:
+        if arr.dtype.kind in "iub":
+            raise ValueError(f"{name}: expected a float32 or float64 array, got dtype {arr.dtype} "
+                             f"(convert with .astype(np.float64))")
+        raise ValueError(f"{name}: expected a float32 or float64 array, got dtype {arr.dtype}")
+    want = shape if shape is not None else ndim
+    if want is not None:
+        nd = len(shape) if shape is not None else ndim
+        if arr.ndim != nd:
+            raise ValueError(f"{name}: expected a {nd}-D array{_fmt(shape)}, got shape {arr.shape}")
+    if shape is not None:
+        for got, exp in zip(arr.shape, shape):
+            if (exp is not None and got != exp) or got == 0:
+                raise ValueError(f"{name}: expected shape {_fmt(shape, bare=True)}, got {arr.shape}")
+    elif arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape}")
+    if finite and not np.isfinite(arr).all():
+        raise ValueError(f"{name}: contains NaN or infinity; expected finite values")
+    return arr
+
+
+def as_targets(name, y, shape, num_classes):
+    """Integer class labels of the given shape with values in [0, num_classes)."""
+    arr = np.asarray(y)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and arr.size and np.isfinite(arr).all() and np.all(arr == np.round(arr)):
+            raise ValueError(f"{name}: expected integer class labels, got dtype {arr.dtype} "
+                             f"(convert with .astype(int))")
+        raise ValueError(f"{name}: expected integer class labels, got dtype {arr.dtype}")
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
+        raise ValueError(f"{name}: labels must lie in [0, {num_classes}), got range "
+                         f"[{arr.min()}, {arr.max()}]")
+    return arr
+
+
+def positive(name, value):
+    """A finite number > 0 (clip thresholds, learning rates, temperatures)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a positive number, got {value!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
+    return v
+
+
+def _fmt(shape, bare=False):
+    if shape is None:
+        return ""
+    s = "(" + ", ".join("?" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return s if bare else f" of shape {s}"

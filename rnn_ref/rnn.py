@@ -1,0 +1,85 @@
+"""The vanilla (Elman) RNN with a tanh nonlinearity.
+
+Book notation, rows as examples:   h_t = tanh(x_t @ U_xh + h_{t-1} @ W_hh + b)
+Shapes: x_t (B, D), h_t (B, H), U_xh (D, H), W_hh (H, H), b (H,). Sequences are time-major: x (T, B, D).
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from ._validate import as_float_array
+
+StepCache = namedtuple("StepCache", "x h_prev U_xh W_hh h")
+SeqCache = namedtuple("SeqCache", "x h0 U_xh W_hh h")
+
+
+def _check_params(U_xh, W_hh, b, D=None):
+    U_xh = as_float_array("U_xh", U_xh, shape=(D, None))
+    H = U_xh.shape[1]
+    W_hh = as_float_array("W_hh", W_hh, shape=(H, H))
+    b = as_float_array("b", b, shape=(H,))
+    return U_xh, W_hh, b
+
+
+def rnn_step_forward(x, h_prev, U_xh, W_hh, b):
+    """One time step. x (B, D), h_prev (B, H) -> h (B, H), cache."""
+    x = as_float_array("x", x, ndim=2)
+    B, D = x.shape
+    U_xh, W_hh, b = _check_params(U_xh, W_hh, b, D)
+    h_prev = as_float_array("h_prev", h_prev, shape=(B, W_hh.shape[0]))
+    h = np.tanh(x @ U_xh + h_prev @ W_hh + b)
+    return h, StepCache(x, h_prev, U_xh, W_hh, h)
+
+
+def rnn_step_backward(dh, cache):
+    """Gradients of one step. dh (B, H) is dL/dh -> dx, dh_prev, dU_xh, dW_hh, db."""
+    x, h_prev, U_xh, W_hh, h = cache
+    dh = as_float_array("dh", dh, shape=h.shape)
+    da = dh * (1.0 - h * h)  # tanh'(a) = 1 - tanh(a)^2
+    return da @ U_xh.T, da @ W_hh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+
+def rnn_forward(x, h0, U_xh, W_hh, b):
+    """A whole sequence. x (T, B, D), h0 (B, H) -> h (T, B, H) (every hidden state), cache."""
+    x = as_float_array("x", x, ndim=3)
+    T, B, D = x.shape
+    U_xh, W_hh, b = _check_params(U_xh, W_hh, b, D)
+    H = W_hh.shape[0]
+    h0 = as_float_array("h0", h0, shape=(B, H))
+    # The input projection does not depend on the recurrence: one big matmul for all T steps.
+    h = (x.reshape(T * B, D) @ U_xh).reshape(T, B, H)
+    h += b
+    prev = h0
+    for t in range(T):
+        h[t] += prev @ W_hh
+        np.tanh(h[t], out=h[t])
+        prev = h[t]
+    return h, SeqCache(x, h0, U_xh, W_hh, h)
+
+
+def rnn_backward(dh, cache):
+    """BPTT over a whole sequence.
+
+    dh (T, B, H) is the upstream gradient dL/dh_t arriving at every step from the loss (not through time).
+    Returns dx (T, B, D), dh0 (B, H), dU_xh (D, H), dW_hh (H, H), db (H,).
+    """
+    x, h0, U_xh, W_hh, h = cache
+    T, B, D = x.shape
+    H = W_hh.shape[0]
+    dh = as_float_array("dh", dh, shape=h.shape)
+    da = np.empty_like(h, dtype=np.result_type(dh, h))
+    dnext = np.zeros((B, H), dtype=da.dtype)  # dL/dh_t arriving from step t+1
+    W_hh_T = W_hh.T
+    for t in range(T - 1, -1, -1):
+        np.add(dh[t], dnext, out=da[t])
+        da[t] *= 1.0 - h[t] * h[t]
+        dnext = da[t] @ W_hh_T
+    # Weight gradients are sums over time: one matmul each once the loop has produced every da_t.
+    da2 = da.reshape(T * B, H)
+    dx = (da2 @ U_xh.T).reshape(T, B, D)
+    dU_xh = x.reshape(T * B, D).T @ da2
+    dW_hh = h0.T @ da[0]
+    if T > 1:
+        dW_hh += h[:-1].reshape((T - 1) * B, H).T @ da[1:].reshape((T - 1) * B, H)
+    db = da2.sum(axis=0)
+    return dx, dnext, dU_xh, dW_hh, db
