@@ -13,3 +13,14 @@ from .architectures import encoder_decoder_backward, encoder_decoder_forward, en
 from .bidirectional import bidirectional_backward, bidirectional_forward
 from .charlm import char_lm_loss, char_lm_train_step, generate, init_char_lm, one_hot, sample_index, sgd_step
 from .deep import stacked_rnn_backward, stacked_rnn_forward
+from .architectures import (init_one_to_many, init_sequence_model, many_to_many_loss, one_to_many_backward,
+                            one_to_many_forward, one_to_many_generate, one_to_many_loss, sequence_classifier_loss,
+                            sequence_predict, sequence_regression_loss)
+from .charlm import evaluate_char_lm, train_char_lm
+from .data import (adding_problem, batchify, decode, delayed_recall, encode, lm_windows, load_corpus, make_vocab,
+                   parity)
+from .deep import (deep_transition_backward, deep_transition_forward, deep_transition_loss, init_deep_transition,
+                   stacked_backward, stacked_forward)
+from .grid2d import grid_rnn_backward, grid_rnn_forward, init_grid_rnn
+from .optim import adagrad_step, adam_step, make_optimizer, sgd_momentum_step
+from .tbptt import tbptt_grads, tbptt_train, tbptt_windows

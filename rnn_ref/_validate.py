@@ -62,6 +62,26 @@ def positive(name, value):
     return v
 
 
+def nonnegative(name, value):
+    """A finite real number >= 0 (a loss per token, for instance)."""
+    if isinstance(value, (bool, np.bool_)) or not (np.isscalar(value) or np.ndim(value) == 0):
+        raise ValueError(f"{name}: expected a number >= 0, got {type(value).__name__}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a number >= 0, got {value!r}") from None
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
+    return v
+
+
+def cache_of(cache, cls, producer):
+    """The cache must be what `producer` returned (a backward pass cannot work from anything else)."""
+    if not isinstance(cache, cls):
+        raise ValueError(f"cache: expected the cache returned by {producer}, got {type(cache).__name__}")
+    return cache
+
+
 def _fmt(shape, bare=False):
     if shape is None:
         return ""

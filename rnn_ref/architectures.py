@@ -1,4 +1,5 @@
-"""The shapes of problem: many-to-one and delayed many-to-many (encoder-decoder) on the vanilla RNN.
+"""The shapes of problem: many-to-one, aligned many-to-many, one-to-many and delayed many-to-many
+(encoder-decoder). The older functions use the vanilla RNN; sequence_* and many_to_many_loss take any cell.
 
 Parameter dicts, rows as examples (D input size, H hidden size, K classes or vocabulary size):
   many-to-one:      U_xh (D, H), W_hh (H, H), b (H,), V_ho (H, K), c (K,)
@@ -9,7 +10,8 @@ Parameter dicts, rows as examples (D input size, H hidden size, K classes or voc
 import numpy as np
 
 from ._validate import as_float_array, as_targets
-from .charlm import check_params, one_hot
+from .bidirectional import cell_backward, cell_forward
+from .charlm import check_params, one_hot, sample_index
 from .loss import softmax_cross_entropy
 from .rnn import rnn_backward, rnn_forward
 
@@ -79,3 +81,239 @@ def encoder_decoder_loss(x, y_in, y_out, h0, params):
     o, cache = encoder_decoder_forward(x, y_in, h0, params)
     loss, do = softmax_cross_entropy(o, y_out)
     return loss, encoder_decoder_backward(do, cache)[2]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Aligned many-to-many, many-to-one with any cell (classification or regression), and one-to-many.
+# ---------------------------------------------------------------------------------------------------------
+CELL_PARAMS = {"rnn": ("U_xh", "W_hh", "b"), "lstm": ("Wx", "Wh", "b"), "gru": ("Wx", "Wh", "bx", "bh")}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def _cell_params(params, cell):
+    """Validate a flat model dict: the cell's weights (CELL_PARAMS[cell]) plus the output layer V_ho (H, K), c (K,)."""
+    if not isinstance(cell, str) or cell not in CELL_PARAMS:
+        raise ValueError(f"cell: expected one of {', '.join(CELL_PARAMS)}, got {cell!r}")
+    p = check_params(params, CELL_PARAMS[cell] + ("V_ho", "c"))
+    H = p[CELL_PARAMS[cell][1]].shape[0]
+    p["V_ho"] = as_float_array("params['V_ho']", p["V_ho"], shape=(H, None))
+    p["c"] = as_float_array("params['c']", p["c"], shape=(p["V_ho"].shape[1],))
+    return p, H
+
+
+def _state0(state0, cell, B, H, dtype):
+    """None -> zeros; the LSTM's state is the pair (h0, c0)."""
+    if cell == "lstm":
+        if state0 is None:
+            return (np.zeros((B, H), dtype), np.zeros((B, H), dtype))
+        if not isinstance(state0, (tuple, list)) or len(state0) != 2:
+            raise ValueError("state0: expected the pair (h0, c0) of (B, H) arrays for the LSTM, or None for zeros")
+        return tuple(state0)
+    return np.zeros((B, H), dtype) if state0 is None else state0
+
+
+def _run(x, state0, params, cell):
+    p, H = _cell_params(params, cell)
+    x = as_float_array("x", x, ndim=3)
+    state0 = _state0(state0, cell, x.shape[1], H, x.dtype)
+    h, cache = cell_forward(cell, x, state0, tuple(p[k] for k in CELL_PARAMS[cell]))
+    return p, h, cache
+
+
+def _grads(cell, p, dh, cache, h_for_V, do2):
+    """Backward through the cell given dL/dh (T, B, H); adds the output layer's gradients."""
+    _, _, dparams = cell_backward(cell, dh, cache)
+    grads = dict(zip(CELL_PARAMS[cell], dparams))
+    grads["V_ho"] = h_for_V.T @ do2
+    grads["c"] = do2.sum(axis=0)
+    return grads
+
+
+def init_sequence_model(cell, D, H, K, seed=0, forget_bias=1.0):
+    """A flat parameter dict for a one-layer sequence model with the given cell and an output layer.
+
+    Weights and biases are drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does; c is zero; the LSTM's forget
+    gate bias gets forget_bias added (1.0 by default, Jozefowicz et al. 2015: the cell starts out remembering).
+    Keys: CELL_PARAMS[cell] + (V_ho (H, K), c (K,)).
+    """
+    if cell not in CELL_PARAMS:
+        raise ValueError(f"cell: expected one of {', '.join(CELL_PARAMS)}, got {cell!r}")
+    for name, v in (("D", D), ("H", H), ("K", K)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+            raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    rng = np.random.default_rng(seed)
+    s, G = 1.0 / np.sqrt(H), GATES[cell]
+    u = lambda *shape: rng.uniform(-s, s, size=shape)  # noqa: E731
+    p = dict(zip(CELL_PARAMS[cell], (u(D, G * H), u(H, G * H)) + tuple(u(G * H) for _ in CELL_PARAMS[cell][2:])))
+    if cell == "lstm":
+        p["b"][H:2 * H] += forget_bias
+    p["V_ho"], p["c"] = u(H, K), np.zeros(K)
+    return p
+
+
+def sequence_predict(x, state0, params, cell="rnn"):
+    """The output layer on the last hidden state: o = h_T @ V_ho + c. x (T, B, D) -> o (B, K).
+
+    params: CELL_PARAMS[cell] + V_ho, c (see init_sequence_model); state0: h0 (B, H), (h0, c0) for the LSTM,
+    or None for zeros."""
+    p, h, _ = _run(x, state0, params, cell)
+    return h[-1] @ p["V_ho"] + p["c"]
+
+
+def _last_step_backward(cell, p, h, cache, do):
+    dh = np.zeros_like(h)
+    dh[-1] = do @ p["V_ho"].T  # only the last step sees the loss
+    return _grads(cell, p, dh, cache, h[-1], do)
+
+
+def sequence_classifier_loss(x, state0, params, y, cell="rnn"):
+    """Many-to-one classification with any cell: o = h_T @ V_ho + c, cross-entropy against y (B,) ints.
+
+    x (T, B, D); params and state0 as in sequence_predict. Returns (loss averaged over the batch, grads dict
+    keyed like params). With cell="rnn" it equals many_to_one_loss.
+    """
+    p, h, cache = _run(x, state0, params, cell)
+    B, K = h.shape[1], p["V_ho"].shape[1]
+    y = as_targets("y", y, (B,), K)
+    o = h[-1] @ p["V_ho"] + p["c"]
+    loss, do = softmax_cross_entropy(o[None], y[None])
+    return loss, _last_step_backward(cell, p, h, cache, do[0])
+
+
+def sequence_regression_loss(x, state0, params, y, cell="rnn"):
+    """Many-to-one regression with any cell (the adding problem): o = h_T @ V_ho + c (B, K) and the mean
+    squared error L = mean((o - y)^2) over the batch and the K outputs.
+
+    y: (B, K) floats, or (B,) when K == 1. Returns (loss, grads dict keyed like params)."""
+    p, h, cache = _run(x, state0, params, cell)
+    B, K = h.shape[1], p["V_ho"].shape[1]
+    y = as_float_array("y", y, ndim=np.ndim(y))
+    if y.shape == (B,) and K == 1:
+        y = y[:, None]
+    if y.shape != (B, K):
+        raise ValueError(f"y: expected shape {(B, K)}" + (f" or {(B,)}" if K == 1 else "") + f", got {y.shape}")
+    o = h[-1] @ p["V_ho"] + p["c"]
+    err = o - y
+    loss = float(np.mean(err * err))
+    return loss, _last_step_backward(cell, p, h, cache, (2.0 / err.size) * err)
+
+
+def many_to_many_loss(x, state0, params, y, cell="rnn"):
+    """Aligned many-to-many: a label per step. o_t = h_t @ V_ho + c, cross-entropy against y (T, B) ints,
+    summed over time and averaged over the batch (softmax_cross_entropy's convention).
+
+    x (T, B, D); params: CELL_PARAMS[cell] + V_ho, c; state0: h0 (B, H), (h0, c0) for the LSTM, or None.
+    Returns (loss, grads dict keyed like params)."""
+    p, h, cache = _run(x, state0, params, cell)
+    T, B, H = h.shape
+    K = p["V_ho"].shape[1]
+    y = as_targets("y", y, (T, B), K)
+    h2 = h.reshape(T * B, H)
+    o = (h2 @ p["V_ho"]).reshape(T, B, K) + p["c"]
+    loss, do = softmax_cross_entropy(o, y)
+    do2 = do.reshape(T * B, K)
+    dh = (do2 @ p["V_ho"].T).reshape(T, B, H)
+    return loss, _grads(cell, p, dh, cache, h2, do2)
+
+
+ONE_TO_MANY = ("U_vh", "U_yh", "W_hh", "b", "V_ho", "c")
+ONE_TO_MANY_MODES = ("h0", "every")
+
+
+def _one_to_many_params(v, params, mode):
+    if mode not in ONE_TO_MANY_MODES:
+        raise ValueError(f"mode: expected 'h0' (the vector sets h0) or 'every' (it feeds every step), got {mode!r}")
+    p = check_params(params, ONE_TO_MANY)
+    E, H = p["U_vh"].shape
+    K = as_float_array("params['U_yh']", p["U_yh"], shape=(None, H)).shape[0]
+    for k, shape in (("W_hh", (H, H)), ("b", (H,)), ("V_ho", (H, K)), ("c", (K,))):
+        as_float_array(f"params[{k!r}]", p[k], shape=shape)
+    v = as_float_array("v", v, shape=(None, E))
+    return p, v, K
+
+
+def init_one_to_many(E, H, K, seed=0, scale=0.1):
+    """Parameters for one_to_many_loss: U_vh (E, H), U_yh (K, H), W_hh (H, H), b (H,), V_ho (H, K), c (K,)."""
+    rng = np.random.default_rng(seed)
+    n = lambda *shape: rng.standard_normal(shape) * scale  # noqa: E731
+    return {"U_vh": n(E, H), "U_yh": n(K, H), "W_hh": n(H, H), "b": np.zeros(H), "V_ho": n(H, K), "c": np.zeros(K)}
+
+
+def one_to_many_forward(v, y_in, params, mode="h0"):
+    """One-to-many: a sequence generated from one vector v (B, E) (image captioning's shape). Under teacher
+    forcing the decoder reads the previous target token y_in (T, B) (y_in[0] a start token, y_in[t] =
+    y_out[t-1]):
+
+      mode "h0":     h_0 = tanh(v @ U_vh),  h_t = tanh(onehot(y_in_t) @ U_yh + h_{t-1} @ W_hh + b)
+      mode "every":  h_0 = 0,               h_t = tanh(onehot(y_in_t) @ U_yh + v @ U_vh + h_{t-1} @ W_hh + b)
+      o_t = h_t @ V_ho + c
+
+    params: see init_one_to_many. Returns (logits o (T, B, K), cache)."""
+    p, v, K = _one_to_many_params(v, params, mode)
+    y_in = np.asarray(y_in)
+    if y_in.ndim != 2 or y_in.size == 0:
+        raise ValueError(f"y_in: expected a non-empty (T, B) array of token indices, got shape {y_in.shape}")
+    T, B = y_in.shape
+    if v.shape[0] != B:
+        raise ValueError(f"v: expected {B} rows (the batch size of y_in), got shape {v.shape}")
+    y_in = as_targets("y_in", y_in, (T, B), K)
+    x = one_hot(y_in, K, v.dtype)
+    H = p["W_hh"].shape[0]
+    if mode == "h0":
+        h0 = np.tanh(v @ p["U_vh"])
+        h, cache = rnn_forward(x, h0, p["U_yh"], p["W_hh"], p["b"])
+    else:  # the vector is part of every step's input: x_t = [onehot(y_in_t), v]
+        h0 = None
+        x = np.concatenate([x, np.broadcast_to(v, (T,) + v.shape)], axis=2)
+        h, cache = rnn_forward(x, np.zeros((B, H), v.dtype), np.vstack([p["U_yh"], p["U_vh"]]), p["W_hh"], p["b"])
+    o = (h.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, K) + p["c"]
+    return o, (p, v, mode, h0, h, cache)
+
+
+def one_to_many_backward(do, cache):
+    """do (T, B, K) -> (dv (B, E), grads dict keyed like params)."""
+    p, v, mode, h0, h, cache = cache
+    T, B, H = h.shape
+    K = p["c"].shape[0]
+    do = as_float_array("do", do, shape=(T, B, K))
+    do2 = do.reshape(T * B, K)
+    dx, dh0, dU, dW, db = rnn_backward((do2 @ p["V_ho"].T).reshape(T, B, H), cache)
+    if mode == "h0":
+        da0 = dh0 * (1.0 - h0 * h0)
+        dU_yh, dU_vh, dv = dU, v.T @ da0, da0 @ p["U_vh"].T
+    else:  # v is the last E columns of every step's input: its gradient sums over time
+        dU_yh, dU_vh, dv = dU[:K], dU[K:], dx[:, :, K:].sum(axis=0)
+    grads = {"U_vh": dU_vh, "U_yh": dU_yh, "W_hh": dW, "b": db, "V_ho": h.reshape(T * B, H).T @ do2,
+             "c": do2.sum(axis=0)}
+    return dv, grads
+
+
+def one_to_many_loss(v, y_in, y_out, params, mode="h0"):
+    """Teacher-forced cross-entropy of one_to_many_forward's logits against y_out (T, B), summed over time
+    and averaged over the batch. Returns (loss, grads dict keyed like params)."""
+    o, cache = one_to_many_forward(v, y_in, params, mode)
+    loss, do = softmax_cross_entropy(o, y_out)
+    return loss, one_to_many_backward(do, cache)[1]
+
+
+def one_to_many_generate(v, params, n, start, mode="h0", temperature=0.0, rng=None):
+    """Free-running generation from v (B, E): each step feeds back the token it just emitted.
+
+    start: the start token (int in [0, K)); temperature 0 is greedy, > 0 samples from softmax(o / temperature).
+    Returns (n, B) int64 tokens."""
+    p, v, K = _one_to_many_params(v, params, mode)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise ValueError(f"n: expected a positive int (the number of tokens), got {n!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < K:
+        raise ValueError(f"start: expected a token index in [0, {K}), got {start!r}")
+    rng = np.random.default_rng(rng)
+    B = v.shape[0]
+    vU = v @ p["U_vh"]
+    h = np.tanh(vU) if mode == "h0" else np.zeros((B, p["W_hh"].shape[0]))
+    bias = p["b"] if mode == "h0" else p["b"] + vU
+    tok = np.full(B, int(start))
+    out = np.empty((n, B), dtype=np.int64)
+    for t in range(n):
+        h = np.tanh(p["U_yh"][tok] + h @ p["W_hh"] + bias)  # onehot(tok) @ U_yh is a row lookup
+        tok = out[t] = sample_index(h @ p["V_ho"] + p["c"], temperature, rng.random(B))
+    return out

@@ -7,6 +7,7 @@ state0_f and state0_b are the initial states: h0 (B, H), or (h0, c0) for the LST
 """
 import numpy as np
 
+from ._validate import as_float_array
 from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_forward
 from .rnn import rnn_backward, rnn_forward
@@ -21,10 +22,21 @@ def _cell(cell):
     return CELLS[cell]
 
 
-def cell_forward(cell, x, state0, params):
-    """Run one direction: (T, B, D) -> h (T, B, H), cache."""
+NUM_PARAMS = {"rnn": 3, "lstm": 3, "gru": 4}
+PARAM_ORDER = {"rnn": "(U_xh, W_hh, b)", "lstm": "(Wx, Wh, b)", "gru": "(Wx, Wh, bx, bh)"}
+
+
+def cell_forward(cell, x, state0, params, names=("state0", "params")):
+    """Run one direction: (T, B, D) -> h (T, B, H), cache. names: what to call state0 and params in errors."""
     forward, _ = _cell(cell)
-    state0 = tuple(state0) if cell == "lstm" else (state0,)
+    if not isinstance(params, (tuple, list)) or len(params) != NUM_PARAMS[cell]:
+        raise ValueError(f"{names[1]}: expected the tuple {PARAM_ORDER[cell]} for cell={cell!r}")
+    if cell == "lstm":
+        if not isinstance(state0, (tuple, list)) or len(state0) != 2:
+            raise ValueError(f"{names[0]}: expected the pair (h0, c0) of (B, H) arrays for cell='lstm'")
+        state0 = tuple(state0)
+    else:
+        state0 = (state0,)
     return forward(x, *state0, *params)
 
 
@@ -39,8 +51,11 @@ def cell_backward(cell, dh, cache):
 
 def bidirectional_forward(x, state0_f, state0_b, params_f, params_b, cell="rnn"):
     """x (T, B, D) -> h (T, B, 2H): [forward h_t, backward h_t] side by side; cache."""
-    h_f, cache_f = cell_forward(cell, x, state0_f, params_f)
-    h_b, cache_b = cell_forward(cell, x[::-1], state0_b, params_b)  # the backward cell reads time reversed
+    x = as_float_array("x", x, ndim=3)
+    h_f, cache_f = cell_forward(cell, x, state0_f, params_f, ("state0_f", "params_f"))
+    h_b, cache_b = cell_forward(cell, x[::-1], state0_b, params_b, ("state0_b", "params_b"))  # time reversed
+    if h_b.shape != h_f.shape:
+        raise ValueError(f"params_b: expected the hidden size of params_f ({h_f.shape[2]}), got {h_b.shape[2]}")
     return np.concatenate([h_f, h_b[::-1]], axis=2), (cell, cache_f, cache_b, h_f.shape[2])
 
 

@@ -15,6 +15,10 @@ def _check_grads(grads):
             raise ValueError(f"grads[{k!r}]: contains NaN or infinity; clipping cannot repair that")
 
 
+def _norm(grads):
+    return float(np.sqrt(sum(float(np.vdot(g, g)) for g in map(np.asarray, grads.values()))))
+
+
 def clip_by_value(grads, limit):
     """A new dict with every entry clipped to [-limit, limit] (the seed's rule with limit 5).
 
@@ -26,7 +30,8 @@ def clip_by_value(grads, limit):
 
 def global_norm(grads):
     """sqrt of the sum of squares of every entry of every gradient."""
-    return float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads.values())))
+    _check_grads(grads)
+    return _norm(grads)
 
 
 def clip_by_global_norm(grads, max_norm):
@@ -34,6 +39,6 @@ def clip_by_global_norm(grads, max_norm):
     max_norm / norm: the direction is kept, only the step length shrinks."""
     max_norm = positive("max_norm", max_norm)
     _check_grads(grads)
-    norm = global_norm(grads)
+    norm = _norm(grads)
     scale = max_norm / norm if norm > max_norm else 1.0
     return {k: np.asarray(g) * scale for k, g in grads.items()}, norm

@@ -10,7 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, cache_of
 from .lstm import sigmoid
 
 StepCache = namedtuple("StepCache", "x h_prev Wx Wh gates hn h")
@@ -28,7 +28,8 @@ def _check(x, h_prev, Wx, Wh, bx, bh, ndim):
     bx = as_float_array("bx", bx, shape=(3 * H,))
     bh = as_float_array("bh", bh, shape=(3 * H,))
     h_prev = as_float_array("h_prev" if ndim == 2 else "h0", h_prev, shape=(B, H))
-    return x, h_prev, Wx, Wh, bx, bh
+    dt = np.result_type(x, h_prev, Wx, Wh, bx, bh)  # float32 stays float32
+    return tuple(a.astype(dt, copy=False) for a in (x, h_prev, Wx, Wh, bx, bh))
 
 
 def _step(ax, h_prev, Wh, bh, H):
@@ -63,7 +64,7 @@ def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
 
 def gru_step_backward(dh, cache):
     """dh (B, H) -> dx, dh_prev, dWx, dWh, dbx, dbh."""
-    x, h_prev, Wx, Wh, gates, hn, h = cache
+    x, h_prev, Wx, Wh, gates, hn, h = cache_of(cache, StepCache, "gru_step_forward")
     dh = as_float_array("dh", dh, shape=h.shape)
     dax, dah, dh_prev = _step_grads(dh, gates, hn, h_prev, Wh.shape[0])
     dh_prev += dah @ Wh.T
@@ -75,36 +76,78 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
     x, h0, Wx, Wh, bx, bh = _check(x, h0, Wx, Wh, bx, bh, 3)
     T, B, D = x.shape
     H = Wh.shape[0]
-    ax = (x.reshape(T * B, D) @ Wx).reshape(T, B, 3 * H)
-    ax += bx
-    gates = np.empty_like(ax)
-    hn = np.empty((T, B, H), dtype=ax.dtype)
+    dt = x.dtype
+    # sigmoid(a) = 0.5 * (1 + tanh(a / 2)): halve the r and z columns of the weights and biases (exact in
+    # floating point), and one tanh computes both gates.
+    half = np.ones(3 * H, dtype=dt)
+    half[:2 * H] = 0.5
+    # The input projection for all steps at once; bh's r and z parts enter the same sum, so they join here.
+    b_all = bx.copy()
+    b_all[:2 * H] += bh[:2 * H]
+    gates = np.dot(x.reshape(T * B, D), Wx * half).reshape(T, B, 3 * H)  # becomes [r, z, n] in place
+    gates += b_all * half
+    Wh_half = Wh * half
+    bh_n = bh[2 * H:]
+    hn = np.empty((T, B, H), dtype=dt)    # h_prev @ Wh_n + bh_n, which the reset gate multiplies
     h = np.empty_like(hn)
+    ah = np.empty((B, 3 * H), dtype=dt)
+    tmp = np.empty((B, H), dtype=dt)
     h_prev = h0
     for t in range(T):
-        gates[t], hn[t], h[t] = _step(ax[t], h_prev, Wh, bh, H)
+        np.dot(h_prev, Wh_half, out=ah)
+        a = gates[t]
+        rz, n = a[:, :2 * H], a[:, 2 * H:]
+        rz += ah[:, :2 * H]
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5                                      # r, z = sigmoid(...)
+        np.add(ah[:, 2 * H:], bh_n, out=hn[t])
+        np.multiply(a[:, :H], hn[t], out=tmp)          # r * (h_prev @ Wh_n + bh_n)
+        n += tmp
+        np.tanh(n, out=n)
+        np.subtract(h_prev, n, out=h[t])               # h = n + z * (h_prev - n)
+        h[t] *= a[:, H:2 * H]
+        h[t] += n
         h_prev = h[t]
     return h, SeqCache(x, h0, Wx, Wh, gates, hn, h)
 
 
 def gru_backward(dh, cache):
     """BPTT through a GRU. dh (T, B, H) -> dx (T, B, D), dh0 (B, H), dWx, dWh, dbx, dbh."""
-    x, h0, Wx, Wh, gates, hn, h = cache
+    x, h0, Wx, Wh, gates, hn, h = cache_of(cache, SeqCache, "gru_forward")
     T, B, D = x.shape
     H = Wh.shape[0]
-    dh = as_float_array("dh", dh, shape=h.shape)
+    dt = gates.dtype
+    dh = as_float_array("dh", dh, shape=h.shape).astype(dt, copy=False)
+    g3 = gates.reshape(T, B, 3, H)
+    r, z, n = g3[:, :, 0], g3[:, :, 1], g3[:, :, 2]
+    h_prev = np.concatenate([h0[None], h[:-1]])
+    # The factors that do not depend on the gradient flowing back in time, for all steps at once:
+    #   dn = dh_t (1-z)(1-n^2)    dz = dh_t (h_prev-n) z (1-z)    dr = dn * hn r (1-r)
+    # dax starts as [hn r (1-r), (h_prev-n) z (1-z), (1-z)(1-n^2)] and is multiplied in place.
     dax = np.empty_like(gates)
-    dah = np.empty_like(gates)
-    dnext = np.zeros((B, H), dtype=gates.dtype)
-    Wh_T = Wh.T
+    dax3 = dax.reshape(T, B, 3, H)
+    dax3[:, :, 0] = hn * r * (1.0 - r)
+    dax3[:, :, 1] = (h_prev - n) * z * (1.0 - z)
+    dax3[:, :, 2] = (1.0 - z) * (1.0 - n * n)
+    dah = np.empty_like(gates)               # dL/d(h_prev @ Wh + bh) = [dr, dz, dn * r]
+    dah3 = dah.reshape(T, B, 3, H)
+    Wh_T = np.ascontiguousarray(Wh.T)
+    dh_t = np.empty((B, H), dtype=dt)
+    dnext = np.zeros((B, H), dtype=dt)
     for t in range(T - 1, -1, -1):
-        h_prev = h[t - 1] if t > 0 else h0
-        dax[t], dah[t], direct = _step_grads(dh[t] + dnext, gates[t], hn[t], h_prev, H)
-        dnext = direct + dah[t] @ Wh_T
+        np.add(dh[t], dnext, out=dh_t)                     # dL/dh_t: from the loss and from step t+1
+        dax3[t, :, 1:] *= dh_t[:, None, :]                 # dz, dn
+        dax3[t, :, 0] *= dax3[t, :, 2]                     # dr
+        dah3[t, :, :2] = dax3[t, :, :2]
+        np.multiply(dax3[t, :, 2], r[t], out=dah3[t, :, 2])
+        np.dot(dah[t], Wh_T, out=dnext)                    # dL/dh_{t-1}: through the matmul ...
+        dh_t *= z[t]
+        dnext += dh_t                                      # ... and directly, h = ... + z * h_prev
     dax2, dah2 = dax.reshape(T * B, 3 * H), dah.reshape(T * B, 3 * H)
-    dx = (dax2 @ Wx.T).reshape(T, B, D)
-    dWx = x.reshape(T * B, D).T @ dax2
-    dWh = h0.T @ dah[0]
+    dx = np.dot(dax2, Wx.T).reshape(T, B, D)
+    dWx = np.dot(x.reshape(T * B, D).T, dax2)
+    dWh = np.dot(h0.T, dah[0])
     if T > 1:
-        dWh += h[:-1].reshape((T - 1) * B, H).T @ dah[1:].reshape((T - 1) * B, 3 * H)
+        dWh += np.dot(h[:-1].reshape((T - 1) * B, H).T, dah[1:].reshape((T - 1) * B, 3 * H))
     return dx, dnext, dWx, dWh, dax2.sum(axis=0), dah2.sum(axis=0)

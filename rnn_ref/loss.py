@@ -4,7 +4,7 @@ o_t = h_t @ V_ho + c,  y_hat_t = softmax(o_t),  L = sum_t L_t,  L_t = -log y_hat
 """
 import numpy as np
 
-from ._validate import as_float_array, as_targets
+from ._validate import as_float_array, as_targets, nonnegative
 
 
 def log_softmax(o, axis=-1):
@@ -30,20 +30,24 @@ def softmax_cross_entropy(o, y):
     o = as_float_array("o", o, ndim=3)
     T, B, K = o.shape
     y = as_targets("y", y, (T, B), K)
-    logp = log_softmax(o)
-    t_idx, b_idx = np.indices((T, B))
-    loss = -logp[t_idx, b_idx, y].sum() / B
-    do = np.exp(logp)
-    do[t_idx, b_idx, y] -= 1.0
-    do /= B
-    return loss, do
+    rows, cols = np.arange(T * B), y.reshape(T * B)
+    # -log softmax(o)[y] = log(sum_k exp(z_k)) - z_y with z = o - max(o): exp never sees a positive number,
+    # and the sum is at least 1, so no log(0) even for logits of +-1000.
+    do = o.reshape(T * B, K) - o.reshape(T * B, K).max(axis=1, keepdims=True)
+    z_y = do[rows, cols]
+    np.exp(do, out=do)
+    s = do.sum(axis=1, keepdims=True)
+    loss = float((np.log(s[:, 0]) - z_y).sum()) / B
+    do *= 1.0 / (B * s)          # y_hat / B
+    do[rows, cols] -= 1.0 / B
+    return loss, do.reshape(T, B, K)
 
 
 def perplexity(loss_per_token):
     """exp of the mean cross-entropy per token (in nats): the effective number of equally likely choices."""
-    return float(np.exp(loss_per_token))
+    return float(np.exp(nonnegative("loss_per_token", loss_per_token)))
 
 
 def bits_per_char(loss_per_token):
     """The mean cross-entropy per character converted from nats to bits."""
-    return float(loss_per_token / np.log(2.0))
+    return nonnegative("loss_per_token", loss_per_token) / float(np.log(2.0))

@@ -10,7 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, cache_of
 
 StepCache = namedtuple("StepCache", "x h_prev c_prev Wx Wh gates c tanh_c")
 SeqCache = namedtuple("SeqCache", "x h0 c0 Wx Wh gates c tanh_c h")
@@ -18,6 +18,7 @@ SeqCache = namedtuple("SeqCache", "x h0 c0 Wx Wh gates c tanh_c h")
 
 def sigmoid(a):
     """Logistic function, stable for large |a|: exp only ever sees a value <= 0."""
+    a = as_float_array("a", a)
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -34,14 +35,26 @@ def _check(x, h_prev, c_prev, Wx, Wh, b, ndim):
     names = ("h_prev", "c_prev") if ndim == 2 else ("h0", "c0")
     h_prev = as_float_array(names[0], h_prev, shape=(B, H))
     c_prev = as_float_array(names[1], c_prev, shape=(B, H))
-    return x, h_prev, c_prev, Wx, Wh, b
+    dt = np.result_type(x, h_prev, c_prev, Wx, Wh, b)  # float32 stays float32
+    return tuple(a.astype(dt, copy=False) for a in (x, h_prev, c_prev, Wx, Wh, b))
 
 
-def _gates(a, H):
-    """Nonlinearities applied in place to the pre-activations a (B, 4H): i, f, o squashed, g tanh'd."""
-    a[:, :2 * H] = sigmoid(a[:, :2 * H])
-    a[:, 3 * H:] = sigmoid(a[:, 3 * H:])
-    np.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
+def _half_sigmoid_columns(H, dtype):
+    """Column scales (4H,): 0.5 for the sigmoid gates i, f, o and 1 for g.
+
+    sigmoid(a) = 0.5 * (1 + tanh(a / 2)): so one tanh over the whole row of pre-activations, whose sigmoid
+    columns were halved, followed by `* scale + shift`, applies all four nonlinearities (exact to about one ulp
+    of 1; halving is exact in floating point)."""
+    scale = np.full(4 * H, 0.5, dtype=dtype)
+    scale[2 * H:3 * H] = 1.0
+    return scale, (1.0 - scale)  # shift: 0.5 for i, f, o, 0 for g
+
+
+def _gates(a, scale, shift):
+    """a (B, 4H): pre-activations with the sigmoid columns already halved -> [i, f, g, o] in place."""
+    np.tanh(a, out=a)
+    a *= scale
+    a += shift
     return a
 
 
@@ -61,7 +74,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     """One step. x (B, D), h_prev and c_prev (B, H) -> h (B, H), c (B, H), cache."""
     x, h_prev, c_prev, Wx, Wh, b = _check(x, h_prev, c_prev, Wx, Wh, b, 2)
     H = Wh.shape[0]
-    gates = _gates(x @ Wx + h_prev @ Wh + b, H)
+    scale, shift = _half_sigmoid_columns(H, x.dtype)
+    gates = _gates((x @ Wx + h_prev @ Wh + b) * scale, scale, shift)
     c = gates[:, H:2 * H] * c_prev + gates[:, :H] * gates[:, 2 * H:3 * H]
     tanh_c = np.tanh(c)
     h = gates[:, 3 * H:] * tanh_c
@@ -70,7 +84,7 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
 
 def lstm_step_backward(dh, dc, cache):
     """dh, dc (B, H): dL/dh and dL/dc of this step -> dx, dh_prev, dc_prev, dWx, dWh, db."""
-    x, h_prev, c_prev, Wx, Wh, gates, c, tanh_c = cache
+    x, h_prev, c_prev, Wx, Wh, gates, c, tanh_c = cache_of(cache, StepCache, "lstm_step_forward")
     dh = as_float_array("dh", dh, shape=c.shape)
     dc = as_float_array("dc", dc, shape=c.shape)
     da, dc_prev = _gate_grads(dh, dc, gates, c_prev, tanh_c, Wh.shape[0])
@@ -82,20 +96,30 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
     x, h0, c0, Wx, Wh, b = _check(x, h0, c0, Wx, Wh, b, 3)
     T, B, D = x.shape
     H = Wh.shape[0]
-    gates = (x.reshape(T * B, D) @ Wx).reshape(T, B, 4 * H)
-    gates += b
-    c = np.empty((T, B, H), dtype=gates.dtype)
+    dt = x.dtype
+    scale, shift = _half_sigmoid_columns(H, dt)
+    # Input projection for all steps at once; the sigmoid columns of the weights are halved (see _gates).
+    gates = np.dot(x.reshape(T * B, D), Wx * scale).reshape(T, B, 4 * H)
+    gates += b * scale
+    Wh_half = Wh * scale
+    c = np.empty((T, B, H), dtype=dt)
+    tanh_c = np.empty_like(c)
     h = np.empty_like(c)
+    rec = np.empty((B, 4 * H), dtype=dt)
+    ig = np.empty((B, H), dtype=dt)
     h_prev, c_prev = h0, c0
     for t in range(T):
-        gates[t] += h_prev @ Wh
-        _gates(gates[t], H)
-        np.multiply(gates[t, :, H:2 * H], c_prev, out=c[t])
-        c[t] += gates[t, :, :H] * gates[t, :, 2 * H:3 * H]
-        np.tanh(c[t], out=h[t])
-        h[t] *= gates[t, :, 3 * H:]
+        np.dot(h_prev, Wh_half, out=rec)
+        a = gates[t]
+        a += rec
+        _gates(a, scale, shift)
+        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        np.multiply(f, c_prev, out=c[t])          # c_t = f * c_{t-1} + i * g
+        np.multiply(i, g, out=ig)
+        c[t] += ig
+        np.tanh(c[t], out=tanh_c[t])
+        np.multiply(o, tanh_c[t], out=h[t])       # h_t = o * tanh(c_t)
         h_prev, c_prev = h[t], c[t]
-    tanh_c = np.tanh(c)
     return h, SeqCache(x, h0, c0, Wx, Wh, gates, c, tanh_c, h)
 
 
@@ -103,22 +127,43 @@ def lstm_backward(dh, cache, dc_last=None):
     """BPTT through an LSTM. dh (T, B, H) is dL/dh_t from the loss at every step; dc_last (B, H), if given,
     is dL/dc_T from beyond the sequence (an encoder's final cell state feeding a decoder).
     Returns dx (T, B, D), dh0 (B, H), dc0 (B, H), dWx (D, 4H), dWh (H, 4H), db (4H,)."""
-    x, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache
+    x, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache_of(cache, SeqCache, "lstm_forward")
     T, B, D = x.shape
     H = Wh.shape[0]
-    dh = as_float_array("dh", dh, shape=h.shape)
-    dnext = np.zeros((B, H), dtype=gates.dtype)
-    dc = np.zeros_like(dnext) if dc_last is None else as_float_array("dc_last", dc_last, shape=(B, H))
+    dt = gates.dtype
+    dh = as_float_array("dh", dh, shape=h.shape).astype(dt, copy=False)
+    dc = np.zeros((B, H), dtype=dt)
+    if dc_last is not None:
+        dc[:] = as_float_array("dc_last", dc_last, shape=(B, H))
+    g4 = gates.reshape(T, B, 4, H)
+    i, f, g, o = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
+    c_prev = np.concatenate([c0[None], c[:-1]])
+    # Everything that does not depend on the gradient flowing back in time, for all steps at once:
+    #   da_i = dc_t * g i (1-i)   da_f = dc_t * c_prev f (1-f)   da_g = dc_t * i (1-g^2)   da_o = dh_t * tanh_c o (1-o)
+    # where dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh_c^2). da starts as these factors and is multiplied in place.
     da = np.empty_like(gates)
-    Wh_T = Wh.T
+    da4 = da.reshape(T, B, 4, H)
+    da4[:, :, 0] = g * i * (1.0 - i)
+    da4[:, :, 1] = c_prev * f * (1.0 - f)
+    da4[:, :, 2] = i * (1.0 - g * g)
+    da4[:, :, 3] = tanh_c * o * (1.0 - o)
+    dc_from_h = o * (1.0 - tanh_c * tanh_c)
+    Wh_T = np.ascontiguousarray(Wh.T)
+    dh_t = np.empty((B, H), dtype=dt)
+    tmp = np.empty((B, H), dtype=dt)
+    dnext = np.zeros((B, H), dtype=dt)
     for t in range(T - 1, -1, -1):
-        c_prev = c[t - 1] if t > 0 else c0
-        da[t], dc = _gate_grads(dh[t] + dnext, dc, gates[t], c_prev, tanh_c[t], H)
-        dnext = da[t] @ Wh_T
+        np.add(dh[t], dnext, out=dh_t)             # dL/dh_t: from the loss and from step t+1
+        np.multiply(dh_t, dc_from_h[t], out=tmp)
+        dc += tmp                                  # dL/dc_t
+        da4[t, :, :3] *= dc[:, None, :]            # i, f, g
+        da4[t, :, 3] *= dh_t                       # o
+        dc *= f[t]                                 # dL/dc_{t-1}
+        np.dot(da[t], Wh_T, out=dnext)             # dL/dh_{t-1} through the recurrence
     da2 = da.reshape(T * B, 4 * H)
-    dx = (da2 @ Wx.T).reshape(T, B, D)
-    dWx = x.reshape(T * B, D).T @ da2
-    dWh = h0.T @ da[0]
+    dx = np.dot(da2, Wx.T).reshape(T, B, D)
+    dWx = np.dot(x.reshape(T * B, D).T, da2)
+    dWh = np.dot(h0.T, da[0])
     if T > 1:
-        dWh += h[:-1].reshape((T - 1) * B, H).T @ da[1:].reshape((T - 1) * B, 4 * H)
+        dWh += np.dot(h[:-1].reshape((T - 1) * B, H).T, da[1:].reshape((T - 1) * B, 4 * H))
     return dx, dnext, dc, dWx, dWh, da2.sum(axis=0)

@@ -7,7 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, cache_of
 
 StepCache = namedtuple("StepCache", "x h_prev U_xh W_hh h")
 SeqCache = namedtuple("SeqCache", "x h0 U_xh W_hh h")
@@ -33,25 +33,32 @@ def rnn_step_forward(x, h_prev, U_xh, W_hh, b):
 
 def rnn_step_backward(dh, cache):
     """Gradients of one step. dh (B, H) is dL/dh -> dx, dh_prev, dU_xh, dW_hh, db."""
-    x, h_prev, U_xh, W_hh, h = cache
+    x, h_prev, U_xh, W_hh, h = cache_of(cache, StepCache, "rnn_step_forward")
     dh = as_float_array("dh", dh, shape=h.shape)
     da = dh * (1.0 - h * h)  # tanh'(a) = 1 - tanh(a)^2
     return da @ U_xh.T, da @ W_hh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
 def rnn_forward(x, h0, U_xh, W_hh, b):
-    """A whole sequence. x (T, B, D), h0 (B, H) -> h (T, B, H) (every hidden state), cache."""
+    """A whole sequence. x (T, B, D), h0 (B, H) -> h (T, B, H) (every hidden state), cache.
+
+    float32 inputs give float32 outputs (all arrays are brought to their common dtype)."""
     x = as_float_array("x", x, ndim=3)
     T, B, D = x.shape
     U_xh, W_hh, b = _check_params(U_xh, W_hh, b, D)
     H = W_hh.shape[0]
     h0 = as_float_array("h0", h0, shape=(B, H))
+    dt = np.result_type(x, h0, U_xh, W_hh, b)
+    x, h0, U_xh, W_hh, b = (a.astype(dt, copy=False) for a in (x, h0, U_xh, W_hh, b))
     # The input projection does not depend on the recurrence: one big matmul for all T steps.
-    h = (x.reshape(T * B, D) @ U_xh).reshape(T, B, H)
+    h = np.dot(x.reshape(T * B, D), U_xh).reshape(T, B, H)
     h += b
+    # The loop holds only what must be sequential: the recurrent matmul and the tanh, into preallocated memory.
+    rec = np.empty((B, H), dtype=dt)
     prev = h0
     for t in range(T):
-        h[t] += prev @ W_hh
+        np.dot(prev, W_hh, out=rec)
+        h[t] += rec
         np.tanh(h[t], out=h[t])
         prev = h[t]
     return h, SeqCache(x, h0, U_xh, W_hh, h)
@@ -63,23 +70,24 @@ def rnn_backward(dh, cache):
     dh (T, B, H) is the upstream gradient dL/dh_t arriving at every step from the loss (not through time).
     Returns dx (T, B, D), dh0 (B, H), dU_xh (D, H), dW_hh (H, H), db (H,).
     """
-    x, h0, U_xh, W_hh, h = cache
+    x, h0, U_xh, W_hh, h = cache_of(cache, SeqCache, "rnn_forward")
     T, B, D = x.shape
     H = W_hh.shape[0]
-    dh = as_float_array("dh", dh, shape=h.shape)
-    da = np.empty_like(h, dtype=np.result_type(dh, h))
-    dnext = np.zeros((B, H), dtype=da.dtype)  # dL/dh_t arriving from step t+1
-    W_hh_T = W_hh.T
+    dh = as_float_array("dh", dh, shape=h.shape).astype(h.dtype, copy=False)
+    da = 1.0 - h * h                          # tanh'(a_t) for every step at once; da_t is built in place
+    dh_t = np.empty((B, H), dtype=h.dtype)    # dL/dh_t: from the loss plus from step t+1
+    dnext = np.zeros((B, H), dtype=h.dtype)   # dL/dh_t arriving from step t+1
+    W_hh_T = np.ascontiguousarray(W_hh.T)     # a contiguous copy: the small matmul runs faster on it
     for t in range(T - 1, -1, -1):
-        np.add(dh[t], dnext, out=da[t])
-        da[t] *= 1.0 - h[t] * h[t]
-        dnext = da[t] @ W_hh_T
+        np.add(dh[t], dnext, out=dh_t)
+        da[t] *= dh_t                         # da_t = dL/dh_t * (1 - h_t^2)
+        np.dot(da[t], W_hh_T, out=dnext)
     # Weight gradients are sums over time: one matmul each once the loop has produced every da_t.
     da2 = da.reshape(T * B, H)
-    dx = (da2 @ U_xh.T).reshape(T, B, D)
-    dU_xh = x.reshape(T * B, D).T @ da2
-    dW_hh = h0.T @ da[0]
+    dx = np.dot(da2, U_xh.T).reshape(T, B, D)
+    dU_xh = np.dot(x.reshape(T * B, D).T, da2)
+    dW_hh = np.dot(h0.T, da[0])
     if T > 1:
-        dW_hh += h[:-1].reshape((T - 1) * B, H).T @ da[1:].reshape((T - 1) * B, H)
+        dW_hh += np.dot(h[:-1].reshape((T - 1) * B, H).T, da[1:].reshape((T - 1) * B, H))
     db = da2.sum(axis=0)
     return dx, dnext, dU_xh, dW_hh, db

@@ -1,0 +1,973 @@
+"""Typical student mistakes, written as functions of a check's case, for rnn_ref.checks to recognise.
+
+Each list holds (name, hyp(case) -> outputs shaped like the reference's, message). When the student's first wrong
+output equals a hypothesis's, the check says the message in plain words. {out} is replaced by the output's name.
+"""
+import numpy as np
+
+from . import _checking as ck
+from .gradcheck import numerical_gradient
+
+# (the lists are filled below)
+
+
+# ------------------------------------------------------------------------------------------------ numerical gradient
+def _ng_func(x, w):
+    """A scalar function of x (read in place) whose gradient x^2 + 2 + e^x + w is never near zero and whose
+    second and third derivatives are large enough that a forward difference or a wrong step shows."""
+    return lambda: float(np.sum(x ** 3 / 3.0 + 2.0 * x + np.exp(x) + w * x))
+
+
+def _ng_cases(hidden):
+    spec = ([(190, (4,), 1e-5, ""), (191, (2, 3), 1e-5, ""), (192, (2, 2, 2), 1e-5, "3-D x"),
+             (193, (3, 2), 1e-2, "step h=1e-2"), (194, (1,), 1e-4, "a single entry, h=1e-4")] if hidden else
+            [(90, (3,), 1e-5, ""), (91, (2, 3), 1e-5, ""), (92, (2, 2), 1e-2, "step h=1e-2")])
+    cases = []
+    for seed, shape, h, note in spec:
+        rng = np.random.default_rng(seed)
+        cases.append(ck.Case(seed, [("x", rng.uniform(-1, 1, shape)), ("h", h)], note=note,
+                             w=rng.uniform(0, 1, shape)))
+    return cases
+
+
+def _ng_ref(x, w, h):
+    x = x.copy()
+    return numerical_gradient(_ng_func(x, w), x, h)
+
+
+def _ng_forward(x, w, h):
+    x = x.copy()
+    f = _ng_func(x, w)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        f0 = f()
+        old = x[i]
+        x[i] = old + h
+        g[i] = (f() - f0) / h
+        x[i] = old
+    return g
+
+
+def _ng_scaled(k):
+    return lambda x, w, h: _ng_ref(x, w, h) * k
+
+
+def _ng_fixed_step(step):
+    return lambda x, w, h: _ng_ref(x, w, step)
+
+
+NUMGRAD = [
+    ("forward difference", _ng_forward,
+     "you used a forward difference (f(x+h) - f(x)) / h, whose error is of order h; use the central difference "
+     "(f(x+h) - f(x-h)) / (2h), whose error is of order h^2."),
+    ("denominator h", _ng_scaled(2.0), "the gradient is twice too large: divide f(x+h) - f(x-h) by 2h, not h."),
+    ("fixed step", _ng_fixed_step(1e-5), "you ignored the argument h (used 1e-5 whatever h is): use the step "
+                                         "the caller passes."),
+]
+
+
+def check_numerical_gradient(f, hidden=False):
+    __tracebackhide__ = True
+    name = "check_numerical_gradient"
+    for i, case in enumerate(_ng_cases(hidden)):
+        x0, h = case.arg("x"), case.arg("h")
+        w = case.extra["w"]
+        x = x0.copy()
+        calls = [0]
+        inner = _ng_func(x, w)
+
+        def func():
+            calls[0] += 1
+            return inner()
+
+        record = {}
+        where = f"\n  case {i + 1} of {len(_ng_cases(hidden))}: {case.label()}"
+        try:
+            with ck.quiet(record):
+                got = f(func, x, h)
+        except NotImplementedError:
+            raise AssertionError(f"{name}: numerical_gradient is not implemented yet: it raised "
+                                 f"NotImplementedError. Replace the `raise NotImplementedError` line with your "
+                                 f"code.") from None
+        except Exception as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise AssertionError(f"{name}: your numerical_gradient raised {type(e).__name__}: {msg}"
+                                 f"{ck._where(e)}.{where}") from None
+        if got is None:
+            raise AssertionError(f"{name}: numerical_gradient returned None: did you forget the `return` "
+                                 f"statement (or is the stub still unfilled)?")
+        if not np.allclose(x, x0, rtol=1e-12, atol=1e-14):
+            raise AssertionError(
+                f"{name}: your numerical_gradient did not restore x: after it ran, x differs from before by up to "
+                f"{np.max(np.abs(x - x0)):.3g}. After evaluating f at x[i] + h and x[i] - h, put the old value "
+                f"back (x[i] = old), or every later entry is measured at the wrong point.{where}")
+        if calls[0] == 0:
+            raise AssertionError(f"{name}: your numerical_gradient never called f: it must call f() after "
+                                 f"changing x in place (f reads x itself; it takes no arguments).{where}")
+        try:
+            leaves = ck.compare(_ng_ref(x0, w, h), got, "the gradient", "numerical_gradient")
+        except ck.CheckFailure as e:
+            raise AssertionError(f"{name}: {e.msg}{where}") from None
+        leaf = leaves[0]
+        err, idx, detail = ck.leaf_error(leaf)
+        if err <= 1e-8:
+            continue
+        lines = [f"{name}: the gradient is wrong ({detail}).{where}"]
+        if np.all(leaf.got == 0):
+            lines.append("Likely cause: every entry is 0, so f never saw your changes: change x itself in place "
+                         "(x[i] = old + h), not a copy of x.")
+        else:
+            for hname, hyp, msg in NUMGRAD:
+                hv = ck.silently(hyp, x0, w, h)
+                if hv is not None and ck.close(hv, leaf.got, 1e-8):
+                    lines.append(f"Likely cause: {msg}")
+                    break
+        if calls[0] < 2 * x0.size:
+            lines.append(f"Your function called f {calls[0]} times for an x of {x0.size} entries; the central "
+                         f"difference needs 2 calls per entry.")
+        lines += ck.warnings_note(record)
+        raise AssertionError("\n  ".join(lines))
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+from itertools import permutations  # noqa: E402
+
+from .charlm import one_hot  # noqa: E402
+from .clip import clip_by_global_norm  # noqa: E402
+from .loss import softmax, softmax_cross_entropy  # noqa: E402
+from .lstm import sigmoid  # noqa: E402
+
+I = ck.IGNORE
+
+
+def _rnn_fwd(x, h0, U, W, b, m=None):
+    """A sequence forward with one mistake m (None: right)."""
+    T = x.shape[0]
+    h = np.zeros((T,) + h0.shape)
+    prev = h0
+    xs = x[::-1] if m == "reversed" else x
+    for t in range(T):
+        a = xs[t] @ U + (prev @ (W.T if m == "W_T" else W) if m != "no_h" else 0.0) + (b if m != "no_b" else 0.0)
+        h[t] = a if m == "no_tanh" else np.tanh(a)
+        if m not in ("prev_h0",):
+            prev = h[t]
+    if m == "alias":
+        h[:] = h[-1]
+    if m == "shifted":
+        h = np.concatenate([h0[None], h[:-1]])
+    if m == "reversed":
+        h = h[::-1].copy()  # for t in reversed(range(T)): h[t] = step(x[t], previous)
+    return h
+
+
+def _rnn_bwd(dh, x, h0, U, W, h, m=None):
+    """BPTT with one mistake m, written as an explicit loop over time."""
+    T = x.shape[0]
+    dx = np.zeros_like(x)
+    dU, dW, db = np.zeros_like(U), np.zeros_like(W), np.zeros(W.shape[0])
+    dnext = np.zeros_like(h0)
+    order = {"forward_loop": range(T), "skip_last": range(T - 2, -1, -1),
+             "skip_first": range(T - 1, 0, -1)}.get(m, range(T - 1, -1, -1))
+    da0 = None
+    for t in order:
+        g = dh[t] + (dnext if m != "no_time_flow" else 0.0)
+        if m == "dh_only_last" and t != T - 1:
+            g = dnext
+        da = {"no_tanh": g, "tanh_of_h": g * (1 - np.tanh(h[t]) ** 2)}.get(m, g * (1 - h[t] ** 2))
+        hp = h[t - 1] if t > 0 else h0
+        if m == "h_wrap":
+            hp = h[t - 1]
+        if m == "h_misaligned":
+            hp = h[t]
+        dx[t] = da @ U.T
+        if m == "assign" or (m == "only_last" and t == T - 1):
+            dU, dW, db = x[t].T @ da, hp.T @ da, da.sum(0)
+        elif m != "only_last":
+            dU += x[t].T @ da
+            dW += hp.T @ da
+            db += da.sum(0)
+        dnext = da @ (W if m == "W_notT" else W.T)
+        da0 = da
+    if m == "db_mean":
+        db = db / dh.shape[1]
+    dh0 = da0 if m == "dh0_da" else dnext
+    return dx, dh0, dU, dW, db
+
+
+_RNN_BWD_MSGS = [
+    ("no_tanh", "{out} is missing the tanh derivative: multiply the incoming gradient by (1 - h**2) before the "
+                "matrix products (da = dh * (1 - h**2))."),
+    ("tanh_of_h", "you used 1 - tanh(h)**2, but h is already tanh(a): the derivative is 1 - h**2."),
+    ("W_notT", "the gradient sent back to the previous hidden state must be da @ W_hh.T (the forward computed "
+               "h_prev @ W_hh); you used W_hh without .T."),
+    ("assign", "{out} holds only one time step's contribution (t=0, the last one your backward loop visits): "
+               "accumulate with += over every step (initialise with zeros before the loop)."),
+    ("only_last", "{out} holds only the last time step's contribution: accumulate with += over every step."),
+    ("no_time_flow", "no gradient flows back through time: at step t, add the gradient coming from step t+1 "
+                     "(dnext = da_{t+1} @ W_hh.T) to dh[t] before the tanh derivative."),
+    ("dh_only_last", "only the loss gradient of the last step enters: at every step t add dh[t] to the gradient "
+                     "coming back from step t+1."),
+    ("forward_loop", "your time loop runs forward (t = 0, 1, ...); backpropagation through time must run from "
+                     "t = T-1 down to 0, so that the gradient from step t+1 is ready at step t."),
+    ("skip_last", "your time loop starts at T-2 and skips the last step: use range(T-1, -1, -1)."),
+    ("skip_first", "your time loop stops before t = 0: use range(T-1, -1, -1) (the stop value -1 is excluded)."),
+    ("h_wrap", "at t = 0 you used h[t-1] = h[-1], which Python reads as the LAST state: at t = 0 the previous "
+               "state is h0."),
+    ("h_misaligned", "you used h[t] where step t's input state h[t-1] is needed (h_prev is misaligned by one "
+                     "step): dW_hh sums h[t-1].T @ da_t, with h0 at t = 0."),
+    ("db_mean", "db is averaged; a bias gradient is a sum over the batch (and over time): da.sum(axis=0)."),
+    ("dh0_da", "dh0 must be da_0 @ W_hh.T (the gradient that reaches h0 through W_hh); you returned da_0 itself."),
+]
+
+
+def _rnn_bwd_hyp(m):
+    def hyp(c):
+        x, h0, U, W, b = c.values()
+        h = _rnn_fwd(x, h0, U, W, b)
+        return _rnn_bwd(c.arg("dh"), x, h0, U, W, h, m)
+    return hyp
+
+
+RNN_BACKWARD = [(m, _rnn_bwd_hyp(m), msg) for m, msg in _RNN_BWD_MSGS]
+
+
+def _rnn_step_bwd_hyp(m):
+    def hyp(c):
+        x, hp, U, W, b = c.values()
+        dx, dhp, dU, dW, db = _rnn_bwd(c.arg("dh")[None], x[None], hp, U, W, _rnn_fwd(x[None], hp, U, W, b), m)
+        h = np.tanh(x @ U + hp @ W + b)
+        da = c.arg("dh") * (1 - h * h)
+        if m == "dW_T":
+            dW = da.T @ hp
+        if m == "dW_h":
+            dW = h.T @ da
+        if m == "tanh_1mh":
+            da = c.arg("dh") * (1 - h)
+            return da @ U.T, da @ W.T, x.T @ da, hp.T @ da, da.sum(0)
+        return dx[0], dhp, dU, dW, db
+    return hyp
+
+
+RNN_STEP_BACKWARD = [(m, _rnn_step_bwd_hyp(m), msg) for m, msg in _RNN_BWD_MSGS
+                     if m in ("no_tanh", "tanh_of_h", "W_notT", "db_mean", "dh0_da")] + [
+    ("tanh_1mh", _rnn_step_bwd_hyp("tanh_1mh"), "the tanh derivative is 1 - h**2, not 1 - h."),
+    ("dW_T", _rnn_step_bwd_hyp("dW_T"), "dW_hh is transposed: it is h_prev.T @ da, not da.T @ h_prev."),
+    ("dW_h", _rnn_step_bwd_hyp("dW_h"), "dW_hh used h (this step's output) instead of h_prev: "
+                                        "dW_hh = h_prev.T @ da."),
+]
+for _i, (_m, _f, _msg) in enumerate(RNN_STEP_BACKWARD):
+    if _m == "dh0_da":
+        RNN_STEP_BACKWARD[_i] = (_m, _f, "dh_prev must be da @ W_hh.T (the gradient that reaches h_prev through "
+                                         "W_hh); you returned da itself.")
+
+_RNN_FWD_MSGS = [
+    ("W_T", "you multiplied by W_hh.T: in the course's row convention the recurrence is h_prev @ W_hh."),
+    ("no_tanh", "the tanh is missing: h = tanh(x @ U_xh + h_prev @ W_hh + b)."),
+    ("no_b", "the bias b is missing."),
+    ("no_h", "the recurrence is missing: add h_prev @ W_hh before the tanh."),
+    ("prev_h0", "every step uses h0 as its previous state: after each step, the new h becomes the previous "
+                "state of the next step."),
+    ("alias", "every time step holds the same (last) state: you stored one array that kept changing in place; "
+              "write each step into h[t] (or store a copy)."),
+    ("shifted", "your states are shifted by one step: h[t] must be the state AFTER reading x[t] "
+                "(h[0] = tanh(x[0] @ U_xh + h0 @ W_hh + b)), not h0."),
+    ("reversed", "your loop reads x from the end: the forward pass runs t = 0, 1, ..., T-1."),
+]
+
+
+def _rnn_fwd_hyp(m):
+    return lambda c: (_rnn_fwd(*c.values(), m), I)
+
+
+def _rnn_step_fwd_hyp(m):
+    return lambda c: (_rnn_fwd(c.arg("x")[None], *c.values()[1:], m)[0], I)
+
+
+RNN_FORWARD = [(m, _rnn_fwd_hyp(m), msg) for m, msg in _RNN_FWD_MSGS]
+RNN_STEP_FORWARD = [(m, _rnn_step_fwd_hyp(m), msg.replace("every step uses h0", "h_prev is not used"))
+                    for m, msg in _RNN_FWD_MSGS[:4]] + [
+    ("sigmoid", lambda c: (sigmoid(c.arg("x") @ c.arg("U_xh") + c.arg("h_prev") @ c.arg("W_hh") + c.arg("b")), I),
+     "you used the sigmoid; the vanilla RNN's nonlinearity is tanh."),
+    ("b_outside", lambda c: (np.tanh(c.arg("x") @ c.arg("U_xh") + c.arg("h_prev") @ c.arg("W_hh")) + c.arg("b"), I),
+     "the bias is added after the tanh; it belongs inside: tanh(x @ U_xh + h_prev @ W_hh + b)."),
+]
+
+
+# ------------------------------------------------------------------------------------------------ losses
+def _naive_softmax(o, axis=-1):
+    e = np.exp(o)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+SOFTMAX = [
+    ("unstable", lambda c: _naive_softmax(c.arg("o")),
+     "exp overflows for large logits (exp(1000) is inf, and inf/inf is NaN): subtract each row's max first, "
+     "softmax(o) = softmax(o - max(o)), which changes nothing mathematically."),
+    ("global_max", lambda c: _naive_softmax(c.arg("o") - c.arg("o").max()),
+     "you subtracted the max of the whole array; subtract each row's own max (o.max(axis=-1, keepdims=True)), "
+     "or rows far below the global max underflow to 0/0."),
+    ("axis0", lambda c: ck.Predicate(lambda g: g.ndim >= 2 and g.shape[0] > 1 and np.allclose(g.sum(0), 1)),
+     "your output sums to 1 along axis 0; the softmax runs over the classes, the last axis (axis=-1)."),
+    ("all", lambda c: ck.Predicate(lambda g: np.isclose(g.sum(), 1) and g.size > g.shape[-1]),
+     "the whole array sums to 1; each row must sum to 1: sum over axis=-1 with keepdims=True."),
+    ("rows", lambda c: ck.Predicate(lambda g: np.all(np.isfinite(g)) and not np.allclose(g.sum(-1), 1)),
+     "your rows do not sum to 1: divide exp(o - max) by its sum over the last axis (keepdims=True)."),
+]
+
+
+def _sce(c, loss_k=1.0, do_k=1.0, m=None):
+    o, y = c.arg("o"), c.arg("y")
+    T, B, K = o.shape
+    loss, do = softmax_cross_entropy(o, y)
+    if m == "sign":
+        do = -do
+    if m == "no_onehot":
+        do = softmax(o) / B
+    if m == "unstable":
+        p = _naive_softmax(o)
+        t, b = np.indices((T, B))
+        loss = -np.log(p[t, b, y]).sum() / B
+        do = p.copy()
+        do[t, b, y] -= 1
+        do /= B
+    return loss * loss_k, do * do_k
+
+
+def _sce_hyp(loss_k, do_k, m=None, scale=None):
+    def hyp(c):
+        T, B, _ = c.arg("o").shape
+        kk = {"T": 1.0 / T, "B": B, "TB": 1.0 / T, "1/T": 1.0 / T, "1": 1.0}
+        return _sce(c, kk[loss_k] if isinstance(loss_k, str) else loss_k,
+                    kk[do_k] if isinstance(do_k, str) else do_k, m)
+    return hyp
+
+
+SOFTMAX_CROSS_ENTROPY = [
+    ("unstable", _sce_hyp(1, 1, "unstable"),
+     "the softmax overflows for large logits: subtract each row's max before exp (better, use log_softmax: "
+     "log p = z - log(sum(exp(z))) with z = o - max(o))."),
+    ("loss_mean_T", _sce_hyp("T", "T"),
+     "the loss is averaged over time too (T times too small): the course's loss is SUMMED over time and "
+     "averaged over the batch only, L = (1/B) sum_t sum_b -log p[t, b, y[t, b]]."),
+    ("loss_sum_B", _sce_hyp("B", "B"),
+     "the loss is not averaged over the batch (B times too large): divide the sum by B."),
+    ("do_noB", _sce_hyp(1, "B"),
+     "do is missing the 1/B: since the loss is averaged over the batch, dL/do = (softmax(o) - onehot(y)) / B."),
+    ("do_T", _sce_hyp(1, "T"),
+     "do is divided by T as well; the loss is summed over time, so dL/do = (softmax(o) - onehot(y)) / B."),
+    ("sign", _sce_hyp(1, 1, "sign"), "do has the wrong sign: dL/do = (softmax(o) - onehot(y)) / B."),
+    ("no_onehot", _sce_hyp(1, 1, "no_onehot"),
+     "do is softmax(o) / B: subtract 1 at each target class, do[t, b, y[t, b]] -= 1 (before dividing by B)."),
+]
+
+PERPLEXITY = [
+    ("exp_neg", lambda c: float(np.exp(-c.arg("loss_per_token"))),
+     "you computed exp(-loss); perplexity is exp(+loss per token)."),
+    ("pow2", lambda c: float(2.0 ** c.arg("loss_per_token")),
+     "you computed 2 ** loss, but the loss is in nats (natural log): perplexity = exp(loss)."),
+    ("identity", lambda c: float(c.arg("loss_per_token")), "you returned the loss itself: perplexity = exp(loss)."),
+    ("log", lambda c: float(np.log(c.arg("loss_per_token"))), "you took a log; perplexity = exp(loss)."),
+]
+
+
+# ------------------------------------------------------------------------------------------------ clipping
+def _norm_per_tensor(g, m):
+    n = np.sqrt(np.sum(g * g))
+    return g * (m / n) if n > m else g.copy()
+
+
+def _gnorm(grads):
+    return float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+
+
+CLIP_BY_VALUE = [
+    ("upper_only", lambda c: {k: np.minimum(g, c.arg("limit")) for k, g in c.arg("grads").items()},
+     "only the upper limit is applied: clip to [-limit, limit], np.clip(g, -limit, limit)."),
+    ("zero_lower", lambda c: {k: np.clip(g, 0, c.arg("limit")) for k, g in c.arg("grads").items()},
+     "you clipped to [0, limit]; the range is [-limit, limit]."),
+    ("norm_per_tensor", lambda c: {k: _norm_per_tensor(g, c.arg("limit")) for k, g in c.arg("grads").items()},
+     "you clipped the norm of each tensor; clipping by value clips every entry on its own: "
+     "np.clip(g, -limit, limit)."),
+    ("global_norm", lambda c: clip_by_global_norm(c.arg("grads"), c.arg("limit"))[0],
+     "you clipped by the global norm; clipping by value clips every entry on its own: np.clip(g, -limit, limit)."),
+]
+
+
+def _cgn(m):
+    def hyp(c):
+        grads, mx = c.arg("grads"), c.arg("max_norm")
+        n = _gnorm(grads)
+        if m == "per_tensor":
+            return {k: _norm_per_tensor(g, mx) for k, g in grads.items()}, n
+        if m == "always":
+            return {k: g * (mx / n) for k, g in grads.items()}, n
+        if m == "no_sqrt":
+            n2 = n * n
+            return {k: g * (mx / n2 if n2 > mx else 1.0) for k, g in grads.items()}, n2
+        if m == "by_value":
+            return {k: np.clip(g, -mx, mx) for k, g in grads.items()}, n
+        if m == "sum_norms":
+            s = float(sum(np.sqrt(np.sum(g * g)) for g in grads.values()))
+            return {k: g * (mx / s if s > mx else 1.0) for k, g in grads.items()}, s
+        if m == "inverse":
+            return {k: g * (n / mx if n > mx else 1.0) for k, g in grads.items()}, n
+        if m == "norm_after":
+            out, _ = clip_by_global_norm(grads, mx)
+            return out, _gnorm(out)
+    return hyp
+
+
+CLIP_BY_GLOBAL_NORM = [
+    ("per_tensor", _cgn("per_tensor"),
+     "each tensor was scaled by its own norm; the global norm is sqrt(sum over ALL tensors of their squared "
+     "entries), and every tensor is scaled by the same factor max_norm / global_norm (that keeps the direction)."),
+    ("always", _cgn("always"),
+     "you rescaled even though the norm was not above max_norm: when norm <= max_norm the gradients stay as they are."),
+    ("no_sqrt", _cgn("no_sqrt"), "the norm is missing its square root: norm = sqrt(sum of squares)."),
+    ("by_value", _cgn("by_value"), "you clipped every entry by value; clipping by global norm rescales all "
+                                   "tensors together by max_norm / norm."),
+    ("sum_norms", _cgn("sum_norms"), "you added the per-tensor norms; the global norm is sqrt of the sum of "
+                                     "ALL squared entries (sum the squares first, then one sqrt)."),
+    ("inverse", _cgn("inverse"), "the scale is upside down: multiply by max_norm / norm (< 1), not norm / max_norm."),
+    ("norm_after", _cgn("norm_after"), "you returned the norm after clipping; return the norm before clipping."),
+]
+
+
+# ------------------------------------------------------------------------------------------------ sampling
+def _inv_cdf(p, u, strict=True, flat=False):
+    B, K = p.shape
+    cdf = np.cumsum(p).reshape(B, K) if flat else np.cumsum(p, axis=1)
+    k = (cdf <= u[:, None]).sum(1) if strict else (cdf < u[:, None]).sum(1)
+    return np.minimum(k, K - 1).astype(np.int64)
+
+
+def _samp(m):
+    def hyp(c):
+        o, t, u = c.arg("o"), c.arg("temperature"), c.arg("u")
+        if t == 0:
+            if m == "div0":
+                return np.zeros(o.shape[0], dtype=np.int64)
+            if m == "argmin":
+                return o.argmin(axis=1).astype(np.int64)
+            return None
+        p = softmax(o / t)
+        if m == "ignore_t":
+            p = softmax(o)
+        if m == "times_t":
+            p = softmax(o * t)
+        if m == "after_softmax":
+            p = softmax(o) / t
+        if m == "ge":
+            return _inv_cdf(p, u, strict=False)
+        if m == "flat":
+            return _inv_cdf(p, u, flat=True)
+        k = _inv_cdf(p, u)
+        if m == "plus1":
+            return np.minimum(k + 1, o.shape[1] - 1)
+        if m == "minus1":
+            return np.maximum(k - 1, 0)
+        return k
+    return hyp
+
+
+SAMPLE_INDEX = [
+    ("div0", _samp("div0"), "temperature 0 means greedy: return o.argmax(axis=1) (do not divide by 0)."),
+    ("argmin", _samp("argmin"), "temperature 0 means greedy: the most likely class, argmax, not argmin."),
+    ("ignore_t", _samp("ignore_t"), "the temperature is ignored: sample from softmax(o / temperature)."),
+    ("times_t", _samp("times_t"), "you multiplied the logits by the temperature; divide: softmax(o / temperature)."),
+    ("after_softmax", _samp("after_softmax"),
+     "the temperature is applied after the softmax (probabilities / T no longer sum to 1): divide the LOGITS, "
+     "softmax(o / temperature)."),
+    ("ge", _samp("ge"), "you return the smallest k with cdf[k] >= u; the rule is cdf[k] > u (strictly), e.g. "
+                        "np.searchsorted(cdf, u, side='right')."),
+    ("flat", _samp("flat"), "np.cumsum without axis=1 runs over the whole (B, K) array; take the cumulative sum "
+                            "along each row."),
+    ("plus1", _samp("plus1"), "off by one: you return the index after the right one (the smallest k with "
+                              "cdf[k] > u)."),
+    ("minus1", _samp("minus1"), "off by one: you return the largest k with cdf[k] <= u; the rule is the "
+                                "smallest k with cdf[k] > u."),
+]
+
+
+# ------------------------------------------------------------------------------------------------ char LM
+def _lm(params, inputs, targets, h0, loss_k="1", rnn_m=None, hlast="last"):
+    p = params
+    T, B = inputs.shape
+    V, H = p["U_xh"].shape
+    x = one_hot(inputs, V)
+    h = _rnn_fwd(x, h0, p["U_xh"], p["W_hh"], p["b"])
+    o = h @ p["V_ho"] + p["c"]
+    loss, do = softmax_cross_entropy(o, targets)
+    k_loss, k_do = {"1": (1, 1), "T": (1 / T, 1 / T), "B": (B, B), "do_B": (1, B)}[loss_k]
+    loss, do = loss * k_loss, do * k_do
+    dV = np.einsum("tbh,tbk->hk", h, do)
+    dc = do.sum((0, 1))
+    dh = do @ p["V_ho"].T
+    _, _, dU, dW, db = _rnn_bwd(dh, x, h0, p["U_xh"], p["W_hh"], h, rnn_m)
+    h_last = {"last": h[-1], "h0": h0, "first": h[0]}[hlast]
+    return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": dV, "c": dc}, h_last
+
+
+_LM_LOSS_MSGS = [
+    ("T", "the loss is averaged over time too (T times too small), and the gradients with it: the loss is SUMMED "
+          "over time and averaged over the batch."),
+    ("B", "the loss is not averaged over the batch (B times too large), and the gradients with it: divide by B."),
+    ("do_B", "the gradients are B times too large: dL/do = (softmax(o) - onehot(y)) / B, since the loss is "
+             "averaged over the batch."),
+]
+_LM_RNN = ("no_tanh", "tanh_of_h", "W_notT", "assign", "only_last", "no_time_flow", "dh_only_last", "forward_loop",
+           "skip_last", "h_wrap", "h_misaligned", "db_mean")
+_RNN_MSG = dict(_RNN_BWD_MSGS)
+
+
+def _lm_hyp(**kw):
+    return lambda c: _lm(*c.values()[:4], **kw)
+
+
+CHAR_LM_LOSS = ([(k, _lm_hyp(loss_k=k), msg) for k, msg in _LM_LOSS_MSGS]
+                + [(m, _lm_hyp(rnn_m=m), "in the backward pass through the RNN: " + _RNN_MSG[m]) for m in _LM_RNN]
+                + [("h_last_h0", _lm_hyp(hlast="h0"), "h_last must be the hidden state after the last step, h[T-1], "
+                                                      "not h0."),
+                   ("h_last_first", _lm_hyp(hlast="first"), "h_last must be the hidden state after the LAST step, "
+                                                            "h[T-1] (h[-1]), not h[0].")])
+
+
+def _train(c, clip="global", sign=1.0):
+    params, inputs, targets, h0, lr, mx = c.values()
+    loss, grads, h_last = _lm(params, inputs, targets, h0)
+    if clip == "global":
+        grads, _ = clip_by_global_norm(grads, mx)
+    elif clip == "value":
+        grads = {k: np.clip(g, -mx, mx) for k, g in grads.items()}
+    elif clip == "per_tensor":
+        grads = {k: _norm_per_tensor(g, mx) for k, g in grads.items()}
+    return {k: params[k] - sign * lr * grads[k] for k in params}, loss, h_last
+
+
+CHAR_LM_TRAIN_STEP = [
+    ("no_clip", lambda c: _train(c, clip=None),
+     "the gradients were not clipped: clip them by global norm (clip_by_global_norm(grads, max_norm)) before the "
+     "SGD update."),
+    ("clip_value", lambda c: _train(c, clip="value"),
+     "you clipped by value; this step clips by global norm: every gradient scaled by max_norm / norm when the "
+     "global norm exceeds max_norm."),
+    ("clip_per_tensor", lambda c: _train(c, clip="per_tensor"),
+     "you clipped each tensor by its own norm; clip by the global norm of all gradients together."),
+    ("ascent", lambda c: _train(c, sign=-1.0), "the update goes uphill: params - lr * grads, not +."),
+]
+
+
+# ------------------------------------------------------------------------------------------------ architectures
+def _m2o(c, rnn_m=None, k_loss=1.0, k_grad=1.0, state="last"):
+    x, h0, p, y = c.values()
+    T, B, _ = x.shape
+    h = _rnn_fwd(x, h0, p["U_xh"], p["W_hh"], p["b"])
+    hs = h[-1] if state == "last" else h[0]
+    o = hs @ p["V_ho"] + p["c"]
+    loss, do = softmax_cross_entropy(o[None], y[None])
+    do = do[0] * k_grad
+    dh = np.zeros_like(h)
+    dh[-1 if state == "last" else 0] = do @ p["V_ho"].T
+    _, _, dU, dW, db = _rnn_bwd(dh, x, h0, p["U_xh"], p["W_hh"], h, rnn_m)
+    return loss * k_loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": hs.T @ do, "c": do.sum(0)}
+
+
+def _m2o_B(kind):
+    def hyp(c):
+        B = c.arg("x").shape[1]
+        return _m2o(c, k_loss=B, k_grad=B) if kind == "both" else _m2o(c, k_grad=B)
+    return hyp
+
+
+MANY_TO_ONE_LOSS = [
+    ("sum_B", _m2o_B("both"), "the loss is summed over the batch (B times too large), and the gradients with it: "
+                              "average over the batch."),
+    ("grad_B", _m2o_B("grad"), "the gradients are B times too large: dL/do = (softmax(o) - onehot(y)) / B."),
+    ("first_state", lambda c: _m2o(c, state="first"),
+     "you classified from h[0]; a many-to-one model reads the sequence to the end and classifies from the last "
+     "hidden state h[T-1] (h[-1])."),
+    ("no_time_flow", lambda c: _m2o(c, rnn_m="no_time_flow"),
+     "only the last time step contributes to the RNN's gradients: the loss sees h[T-1] only, but the gradient must "
+     "flow back from there through every earlier step (dnext = da_t @ W_hh.T) and each step's contribution must "
+     "be added (+=) to dU_xh, dW_hh and db."),
+] + [(m, (lambda m: lambda c: _m2o(c, rnn_m=m))(m), "in the backward pass through the RNN: " + _RNN_MSG[m])
+     for m in ("no_tanh", "tanh_of_h", "W_notT", "assign", "forward_loop", "h_wrap", "h_misaligned", "db_mean")]
+
+
+def _encdec(c, start="enc_last", with_c=True):
+    x, y_in, h0, p = c.values()
+    K = p["U_dec"].shape[0]
+    he = _rnn_fwd(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
+    s = {"enc_last": he[-1], "zeros": np.zeros_like(h0), "h0": h0, "enc_first": he[0]}[start]
+    hd = _rnn_fwd(one_hot(y_in, K), s, p["U_dec"], p["W_dec"], p["b_dec"])
+    return hd @ p["V_ho"] + (p["c"] if with_c else 0.0), I
+
+
+ENCODER_DECODER_FORWARD = [
+    ("zeros", lambda c: _encdec(c, "zeros"), "your decoder starts from zeros; it must start from the encoder's "
+                                             "last hidden state, which carries the whole input."),
+    ("h0", lambda c: _encdec(c, "h0"), "your decoder starts from h0; it must start from the encoder's last hidden "
+                                       "state h_enc[-1]."),
+    ("enc_first", lambda c: _encdec(c, "enc_first"), "your decoder starts from the encoder's FIRST state h_enc[0]; "
+                                                     "it must start from the last one, h_enc[-1]."),
+    ("no_c", lambda c: _encdec(c, with_c=False), "the output bias c is missing: logits = h_dec @ V_ho + c."),
+]
+
+
+def _bi(c, m=None):
+    x, h0f, h0b, pf, pb = c.values()
+    hf = _rnn_fwd(x, h0f, *pf)
+    xb = x if m == "no_reverse_in" else x[::-1]
+    hb = _rnn_fwd(xb, h0f if m == "same_h0" else h0b, *(pf if m == "same_params" else pb))
+    if m not in ("no_reverse_out", "no_reverse_in"):
+        hb = hb[::-1]
+    return (np.concatenate([hb, hf], 2) if m == "swapped" else np.concatenate([hf, hb], 2)), I
+
+
+BIDIRECTIONAL_FORWARD = [
+    ("no_reverse_out", lambda c: _bi(c, "no_reverse_out"),
+     "the backward direction's states are still in reversed time order: after running the backward cell on "
+     "x[::-1], flip its states back (h_b[::-1]) so that position t holds the state for x[t]."),
+    ("no_reverse_in", lambda c: _bi(c, "no_reverse_in"),
+     "the backward cell reads the sequence forward: feed it x[::-1] (and flip its states back)."),
+    ("swapped", lambda c: _bi(c, "swapped"), "the halves are swapped: h = [forward states, backward states] along "
+                                             "the last axis, forward first."),
+    ("same_params", lambda c: _bi(c, "same_params"), "the backward cell uses params_f; it has its own params_b."),
+    ("same_h0", lambda c: _bi(c, "same_h0"), "the backward cell starts from h0_f; it starts from h0_b."),
+]
+
+
+def _bi_bwd(m):
+    def hyp(c):
+        from .bidirectional import bidirectional_forward, cell_backward
+        _, (cell, cf, cb, H) = bidirectional_forward(*c.values())
+        dh = c.arg("dh")
+        dfh, dbh = (dh[:, :, H:], dh[:, :, :H]) if m == "swapped" else (dh[:, :, :H], dh[:, :, H:])
+        dx_f, ds_f, dp_f = cell_backward("rnn", dfh, cf)
+        dx_b, ds_b, dp_b = cell_backward("rnn", dbh if m == "dh_not_reversed" else dbh[::-1], cb)
+        dx = {"dx_not_reversed": dx_f + dx_b, "dx_forward_only": dx_f}.get(m, dx_f + dx_b[::-1])
+        return dx, ds_f, ds_b, tuple(dp_f), tuple(dp_b)
+    return hyp
+
+
+BIDIRECTIONAL_BACKWARD = [
+    ("dh_not_reversed", _bi_bwd("dh_not_reversed"),
+     "the backward half of dh was not reversed in time: the backward cell ran on x[::-1], so give its backward "
+     "pass dh[::-1, :, H:]."),
+    ("dx_not_reversed", _bi_bwd("dx_not_reversed"),
+     "the backward cell's dx is still in reversed time order: add dx_b[::-1] to the forward cell's dx."),
+    ("dx_forward_only", _bi_bwd("dx_forward_only"),
+     "dx holds only the forward cell's part: x feeds both directions, so add the backward cell's dx (reversed)."),
+    ("swapped", _bi_bwd("swapped"), "the halves of dh are swapped: dh[:, :, :H] belongs to the forward cell."),
+]
+
+
+def _stack_fwd(c, m=None):
+    x, h0s, layers = c.values()
+    inp = x
+    outs = []
+    seq = list(enumerate(layers))
+    for l, (U, W, b) in (seq[::-1] if m == "reversed" else seq):
+        h = _rnn_fwd(x if m == "all_x" else inp, h0s[0] if m == "h0_0" else h0s[l], U, W, b)
+        outs.append(h)
+        inp = h
+    return (outs[0] if m == "bottom" else inp), I
+
+
+STACKED_FORWARD = [
+    ("all_x", lambda c: _stack_fwd(c, "all_x"), "every layer reads x; layer l > 0 must read the hidden states of "
+                                                "layer l-1."),
+    ("h0_0", lambda c: _stack_fwd(c, "h0_0"), "every layer starts from h0s[0]; layer l starts from h0s[l]."),
+    ("bottom", lambda c: _stack_fwd(c, "bottom"), "you returned the bottom layer's states; return the top layer's."),
+]
+
+
+def _stack_bwd(m):
+    def hyp(c):
+        from .deep import stacked_rnn_forward
+        from .rnn import rnn_backward
+        _, caches = stacked_rnn_forward(*c.values())
+        dh = c.arg("dh")
+        dh0s, dl = [], []
+        g = dh
+        for cache in reversed(caches):
+            dx, dh0, dU, dW, db = rnn_backward(dh if m == "same_dh" else g, cache)
+            g = dx
+            dh0s.append(dh0)
+            dl.append((dU, dW, db))
+        if m != "dh0s_reversed":
+            dh0s = dh0s[::-1]
+        if m != "dlayers_reversed":
+            dl = dl[::-1]
+        return g, np.stack(dh0s), dl
+    return hyp
+
+
+STACKED_BACKWARD = [
+    ("dlayers_reversed", _stack_bwd("dlayers_reversed"),
+     "dlayers is in top-to-bottom order (the order the backward loop visits the layers): reverse it, so that "
+     "dlayers[0] belongs to the bottom layer like layers[0]."),
+    ("dh0s_reversed", _stack_bwd("dh0s_reversed"),
+     "dh0s is in top-to-bottom order: dh0s[l] must belong to layer l (bottom first)."),
+    ("same_dh", _stack_bwd("same_dh"),
+     "every layer was given the top's dh; a lower layer's upstream gradient is the dx of the layer above it."),
+]
+
+
+# ------------------------------------------------------------------------------------------------ LSTM
+_ORDER = "ifgo"
+
+
+def _lstm_step(x, hp, cp, Wx, Wh, b, m=None, perm=(0, 1, 2, 3)):
+    """One LSTM step with the gate blocks read in the order perm (perm[k]: the block holding gate k of i,f,g,o)."""
+    H = hp.shape[1]
+    a = x @ Wx + hp @ Wh + b
+    blk = [a[:, j * H:(j + 1) * H] for j in perm]
+    i, f, o = sigmoid(blk[0]), sigmoid(blk[1]), sigmoid(blk[3])
+    g = sigmoid(blk[2]) if m == "g_sigmoid" else np.tanh(blk[2])
+    c = {"no_i": f * cp + g, "no_f": cp + i * g}.get(m, f * cp + i * g)
+    h = o * c if m == "no_tanh_c" else o * np.tanh(c)
+    return h, c, (i, f, g, o, np.tanh(c))
+
+
+def _lstm_step_back(dh, dc, x, hp, cp, Wx, Wh, b, m=None, perm=(0, 1, 2, 3)):
+    H = hp.shape[1]
+    _, _, (i, f, g, o, tc) = _lstm_step(x, hp, cp, Wx, Wh, b)
+    dct = dc + dh * o * ((1 - tc * tc) if m != "no_tanh_c" else 1.0)
+    if m == "no_dc_in":
+        dct = dh * o * (1 - tc * tc)
+    blocks = [dct * g * i * (1 - i), dct * cp * f * (1 - f), dct * i * (1 - g * g), dh * tc * o * (1 - o)]
+    da = np.zeros((hp.shape[0], 4 * H))
+    for k, j in enumerate(perm):
+        da[:, j * H:(j + 1) * H] = blocks[k]
+    dcp = dc * f if m == "dcprev_no_dh" else dct * f
+    db = da.mean(0) if m == "db_mean" else da.sum(0)
+    return da @ Wx.T, da @ Wh.T, dcp, x.T @ da, hp.T @ da, db
+
+
+def _perm_name(perm):
+    s = ["?"] * 4
+    for k, j in enumerate(perm):
+        s[j] = _ORDER[k]
+    return ", ".join(s)
+
+
+_PERMS4 = [p for p in permutations(range(4)) if p != (0, 1, 2, 3)]
+_GATE_TEXT = ("your gates are in the order {order}{cs}; this course follows PyTorch: i, f, g, o, i.e. columns "
+              "[0:H] input, [H:2H] forget, [2H:3H] candidate g (tanh), [3H:4H] output.")
+
+
+class _GateMsg:
+    @staticmethod
+    def format(order):
+        return _GATE_TEXT.format(order=order, cs=" (CS231n's order)" if order == "i, f, o, g" else "")
+
+
+_GATE_MSG = _GateMsg()
+
+LSTM_STEP_FORWARD = [
+    ("no_tanh_c", lambda c: _lstm_step(*c.values(), m="no_tanh_c")[:2] + (I,),
+     "h = o * tanh(c): the tanh of the cell state is missing."),
+    ("no_i", lambda c: _lstm_step(*c.values(), m="no_i")[:2] + (I,),
+     "the input gate is missing: c = f * c_prev + i * g."),
+    ("no_f", lambda c: _lstm_step(*c.values(), m="no_f")[:2] + (I,),
+     "the forget gate is missing: c = f * c_prev + i * g."),
+    ("g_sigmoid", lambda c: _lstm_step(*c.values(), m="g_sigmoid")[:2] + (I,),
+     "the candidate g uses tanh (values in [-1, 1]), not the sigmoid."),
+] + [(f"perm{p}", (lambda p: lambda c: _lstm_step(*c.values(), perm=p)[:2] + (I,))(p),
+      _GATE_MSG.format(order=_perm_name(p))) for p in _PERMS4]
+
+LSTM_STEP_BACKWARD = [
+    ("dcprev_no_dh", lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), m="dcprev_no_dh"),
+     "dc_prev is only f * dc: the gradient through h reaches c too. With dc_total = dc + dh * o * (1 - tanh(c)**2), "
+     "dc_prev = f * dc_total (and every gate's gradient uses dc_total)."),
+    ("no_dc_in", lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), m="no_dc_in"),
+     "the incoming dc (the gradient of the cell state from the next step) is dropped: add it, "
+     "dc_total = dc + dh * o * (1 - tanh(c)**2)."),
+    ("no_tanh_c", lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), m="no_tanh_c"),
+     "the derivative of tanh(c) is missing: dh reaches c as dh * o * (1 - tanh(c)**2)."),
+    ("db_mean", lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), m="db_mean"),
+     "db is averaged over the batch; it must be summed."),
+] + [(f"perm{p}", (lambda p: lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), perm=p))(p),
+      "your backward writes the gate gradients in the order {o}; they must sit where the forward read the gates: "
+      "i, f, g, o.".format(o=_perm_name(p))) for p in _PERMS4]
+
+
+def _lstm_seq(x, h0, c0, Wx, Wh, b, m=None, perm=(0, 1, 2, 3)):
+    T = x.shape[0]
+    h, c = np.zeros((T,) + h0.shape), np.zeros((T,) + h0.shape)
+    hp, cp = h0, c0
+    for t in range(T):
+        h[t], c[t], _ = _lstm_step(x[t], hp, cp, Wx, Wh, b, m if m in ("no_tanh_c", "no_i", "no_f") else None, perm)
+        hp = h0 if m == "h_not_carried" else h[t]
+        cp = c0 if m == "c_not_carried" else c[t]
+    return h, c
+
+
+def _lstm_seq_back(c, m=None):
+    x, h0, c0, Wx, Wh, b = c.values()
+    dh = c.arg("dh")
+    T = x.shape[0]
+    h, cs = _lstm_seq(x, h0, c0, Wx, Wh, b)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(b.shape)
+    dnext, dcn = np.zeros_like(h0), np.zeros_like(h0)
+    for t in range(T - 1, -1, -1):
+        hp = h[t - 1] if (t > 0 or m == "h_wrap") else h0
+        cp = cs[t - 1] if (t > 0 or m == "c_wrap") else c0
+        g = dh[t] + (dnext if m != "no_time_flow" else 0.0)
+        dxt, dhp, dcp, dWxt, dWht, dbt = _lstm_step_back(g, dcn if m != "no_dc_flow" else 0 * dcn, x[t], hp, cp,
+                                                         Wx, Wh, b, "dcprev_no_dh" if m == "dcprev_no_dh" else None)
+        dx[t] = dxt
+        if m == "assign":
+            dWx, dWh, db = dWxt, dWht, dbt
+        else:
+            dWx, dWh, db = dWx + dWxt, dWh + dWht, db + dbt
+        dnext, dcn = dhp, dcp
+    return dx, dnext, dcn, dWx, dWh, db
+
+
+LSTM_FORWARD = [
+    ("c_not_carried", lambda c: (_lstm_seq(*c.values(), m="c_not_carried")[0], I),
+     "every step starts from c0: the new cell state c must become the next step's c_prev."),
+    ("h_not_carried", lambda c: (_lstm_seq(*c.values(), m="h_not_carried")[0], I),
+     "every step starts from h0: the new h must become the next step's h_prev."),
+    ("no_tanh_c", lambda c: (_lstm_seq(*c.values(), m="no_tanh_c")[0], I), "h = o * tanh(c): the tanh is missing."),
+    ("no_i", lambda c: (_lstm_seq(*c.values(), m="no_i")[0], I), "the input gate is missing: c = f * c_prev + i * g."),
+    ("no_f", lambda c: (_lstm_seq(*c.values(), m="no_f")[0], I), "the forget gate is missing: c = f * c_prev + i * g."),
+] + [(f"perm{p}", (lambda p: lambda c: (_lstm_seq(*c.values(), perm=p)[0], I))(p),
+      _GATE_MSG.format(order=_perm_name(p)))
+     for p in _PERMS4]
+
+LSTM_BACKWARD = [
+    ("no_dc_flow", lambda c: _lstm_seq_back(c, "no_dc_flow"),
+     "no gradient flows back through the cell state: the gradient through h reaches c too, so at each step "
+     "dc_prev = f * (dc + dh * o * (1 - tanh(c)**2)), and that dc_prev is the incoming dc of step t-1 (zeros at "
+     "the last step; dc0 is the final dc_prev)."),
+    ("no_time_flow", lambda c: _lstm_seq_back(c, "no_time_flow"),
+     "no gradient flows back through h: at step t add the dh_prev of step t+1 to dh[t]."),
+    ("assign", lambda c: _lstm_seq_back(c, "assign"),
+     "{out} holds only one time step's contribution (t=0, the last one your backward loop visits): accumulate "
+     "with += over every step."),
+    ("c_wrap", lambda c: _lstm_seq_back(c, "c_wrap"),
+     "at t = 0 you used c[t-1] = c[-1], which Python reads as the LAST cell state: at t = 0 c_prev is c0."),
+    ("h_wrap", lambda c: _lstm_seq_back(c, "h_wrap"),
+     "at t = 0 you used h[t-1] = h[-1], which Python reads as the LAST state: at t = 0 h_prev is h0."),
+]
+
+
+# ------------------------------------------------------------------------------------------------ GRU
+def _gru_step(x, hp, Wx, Wh, bx, bh, m=None, perm=(0, 1, 2)):
+    H = hp.shape[1]
+    ax = x @ Wx + bx
+    ah = hp @ Wh + bh
+    bl = lambda a, k: a[:, perm[k] * H:(perm[k] + 1) * H]  # noqa: E731
+    r = sigmoid(bl(ax, 0) + bl(ah, 0))
+    z = sigmoid(bl(ax, 1) + bl(ah, 1))
+    Whn = Wh[:, perm[2] * H:(perm[2] + 1) * H]
+    bhn = bh[perm[2] * H:(perm[2] + 1) * H]
+    if m == "reset_before":
+        n = np.tanh(bl(ax, 2) + (r * hp) @ Whn + bhn)
+    elif m == "bhn_outside":
+        n = np.tanh(bl(ax, 2) + r * (hp @ Whn) + bhn)
+    elif m == "no_reset":
+        n = np.tanh(bl(ax, 2) + hp @ Whn + bhn)
+    else:
+        n = np.tanh(bl(ax, 2) + r * bl(ah, 2))
+    h = z * n + (1 - z) * hp if m == "z_swapped" else (1 - z) * n + z * hp
+    return h, (r, z, n, bl(ah, 2))
+
+
+def _gru_step_back(dh, x, hp, Wx, Wh, bx, bh, m=None):
+    _, (r, z, n, hn) = _gru_step(x, hp, Wx, Wh, bx, bh)
+    dn = dh * (1 - z) * (1.0 if m == "no_tanh" else (1 - n * n))
+    dz = dh * ((n - hp) if m == "z_sign" else (hp - n)) * z * (1 - z)
+    dr = dn * hn * r * (1 - r)
+    dax = np.concatenate([dr, dz, dn], 1)
+    dah = np.concatenate([dr, dz, dn if m == "dah_no_r" else dn * r], 1)
+    dhp = dah @ Wh.T + (0.0 if m == "no_direct" else dh * z)
+    k = (lambda a: a.mean(0)) if m == "db_mean" else (lambda a: a.sum(0))
+    return dax @ Wx.T, dhp, x.T @ dax, hp.T @ dah, k(dax), k(dah)
+
+
+_PERMS3 = [p for p in permutations(range(3)) if p != (0, 1, 2)]
+
+
+def _perm3_name(p):
+    s = ["?"] * 3
+    for k, j in enumerate(p):
+        s[j] = "rzn"[k]
+    return ", ".join(s)
+
+
+_GRU_FWD = [
+    ("reset_before", "you applied the reset gate before the matrix product, (r * h_prev) @ Wh_n (the original "
+                     "Cho et al. form); this course follows PyTorch: n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n "
+                     "+ bh_n)), the reset gate acts after the matmul, on the bias bh_n too."),
+    ("bhn_outside", "the reset gate must multiply bh_n too: n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n))."),
+    ("no_reset", "the reset gate r is missing from n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n))."),
+    ("z_swapped", "the update gate's roles are swapped: h = (1 - z) * n + z * h_prev (PyTorch's convention; "
+                  "z near 1 keeps the old state)."),
+]
+GRU_STEP_FORWARD = [(m, (lambda m: lambda c: (_gru_step(*c.values(), m=m)[0], I))(m), msg) for m, msg in _GRU_FWD] + [
+    (f"perm{p}", (lambda p: lambda c: (_gru_step(*c.values(), perm=p)[0], I))(p),
+     f"your gates are in the order {_perm3_name(p)}; this course follows PyTorch: r, z, n (columns [0:H] reset, "
+     f"[H:2H] update, [2H:3H] new).") for p in _PERMS3]
+
+_GRU_BWD = [
+    ("no_tanh", "the tanh derivative of n is missing: dn = dh * (1 - z) * (1 - n**2)."),
+    ("no_direct", "dh_prev is missing the direct path h = ... + z * h_prev: add dh * z to dh_prev."),
+    ("z_sign", "the sign of dz is flipped: h = (1 - z) * n + z * h_prev, so dL/dz = dh * (h_prev - n)."),
+    ("dah_no_r", "the gradient of the hidden-side n block (for Wh_n, bh_n and h_prev) must be multiplied by r: "
+                 "in the forward, r multiplies (h_prev @ Wh_n + bh_n)."),
+    ("db_mean", "the bias gradients are averaged over the batch; they must be summed."),
+]
+GRU_STEP_BACKWARD = [(m, (lambda m: lambda c: _gru_step_back(c.arg("dh"), *c.values(), m=m))(m), msg)
+                     for m, msg in _GRU_BWD]
+
+
+def _gru_seq(x, h0, Wx, Wh, bx, bh, m=None, perm=(0, 1, 2)):
+    T = x.shape[0]
+    h = np.zeros((T,) + h0.shape)
+    hp = h0
+    for t in range(T):
+        h[t], _ = _gru_step(x[t], hp, Wx, Wh, bx, bh, m, perm)
+        hp = h0 if m == "not_carried" else h[t]
+    return h
+
+
+def _gru_seq_back(c, m=None):
+    x, h0, Wx, Wh, bx, bh = c.values()
+    dh = c.arg("dh")
+    T = x.shape[0]
+    h = _gru_seq(x, h0, Wx, Wh, bx, bh)
+    out = [np.zeros_like(x), None, np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(bx), np.zeros_like(bh)]
+    dnext = np.zeros_like(h0)
+    for t in range(T - 1, -1, -1):
+        hp = h[t - 1] if (t > 0 or m == "h_wrap") else h0
+        g = dh[t] + (dnext if m != "no_time_flow" else 0.0)
+        dxt, dhp, *dp = _gru_step_back(g, x[t], hp, Wx, Wh, bx, bh, m if m in dict(_GRU_BWD) else None)
+        out[0][t] = dxt
+        for k in range(4):
+            out[2 + k] = dp[k] if m == "assign" else out[2 + k] + dp[k]
+        dnext = dhp
+    out[1] = dnext
+    return tuple(out)
+
+
+GRU_FORWARD = ([(m, (lambda m: lambda c: (_gru_seq(*c.values(), m=m), I))(m), msg) for m, msg in _GRU_FWD]
+               + [("not_carried", lambda c: (_gru_seq(*c.values(), m="not_carried"), I),
+                   "every step starts from h0: the new h must become the next step's h_prev.")]
+               + [(f"perm{p}", (lambda p: lambda c: (_gru_seq(*c.values(), perm=p), I))(p),
+                   f"your gates are in the order {_perm3_name(p)}; this course follows PyTorch: r, z, n.")
+                  for p in _PERMS3])
+GRU_BACKWARD = [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m), msg) for m, msg in _GRU_BWD] + [
+    ("no_time_flow", lambda c: _gru_seq_back(c, "no_time_flow"),
+     "no gradient flows back through time: at step t add the dh_prev of step t+1 to dh[t]."),
+    ("assign", lambda c: _gru_seq_back(c, "assign"),
+     "{out} holds only one time step's contribution (t=0, the last one your backward loop visits): accumulate "
+     "with += over every step."),
+    ("h_wrap", lambda c: _gru_seq_back(c, "h_wrap"),
+     "at t = 0 you used h[t-1] = h[-1], which Python reads as the LAST state: at t = 0 h_prev is h0."),
+]

@@ -1,0 +1,134 @@
+"""Copy weights between rnn_ref and PyTorch's torch.nn.RNN / LSTM / GRU (and RNNCell / LSTMCell / GRUCell).
+
+PyTorch stores each matrix transposed with respect to ours (it multiplies W @ x, we multiply x @ W):
+  ours                       PyTorch (layer l, suffix "_reverse" for the backward direction)
+  U_xh, Wx   (D, nH)   <->   weight_ih_l{l}   (nH, D)          n = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n)
+  W_hh, Wh   (H, nH)   <->   weight_hh_l{l}   (nH, H)
+  b          (nH,)     <->   bias_ih_l{l} + bias_hh_l{l}     RNN and LSTM: the two biases only ever appear summed
+  bx, bh     (3H,)     <->   bias_ih_l{l}, bias_hh_l{l}      GRU: b_hn sits inside r * (h @ W_hn + b_hn), so both stay
+
+Exporting an RNN or LSTM puts the whole bias in bias_ih and zeros in bias_hh. The module keeps its own dtype
+(call .double() on it first to compare in float64); importing returns numpy arrays of the module's dtype.
+torch is imported only inside these functions: rnn_ref itself never needs it.
+"""
+import numpy as np
+
+from ._validate import as_float_array
+
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a test requirement, students do not have it
+        raise ImportError("rnn_ref.torch_io needs PyTorch (pip install -r requirements-dev.txt)") from None
+    return torch
+
+
+def _names(module, kind, layer, reverse):
+    """The module's parameter names for one layer and direction, after checking the module is the right kind."""
+    torch = _torch()
+    nn = torch.nn
+    full = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
+    cell = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}[kind]
+    if isinstance(module, cell):
+        if layer != 0 or reverse:
+            raise ValueError(f"layer, reverse: a {type(module).__name__} has one layer and one direction "
+                             f"(got layer={layer}, reverse={reverse})")
+        suffix = ""
+    elif isinstance(module, full):
+        if not 0 <= int(layer) < module.num_layers:
+            raise ValueError(f"layer: expected 0 <= layer < {module.num_layers}, got {layer}")
+        if reverse and not module.bidirectional:
+            raise ValueError("reverse: the module is not bidirectional, it has no reverse direction")
+        if getattr(module, "proj_size", 0):
+            raise ValueError("module: LSTMs with proj_size > 0 have no counterpart in rnn_ref")
+        suffix = f"_l{int(layer)}" + ("_reverse" if reverse else "")
+    else:
+        raise ValueError(f"module: expected a torch.nn.{full.__name__} or torch.nn.{cell.__name__}, "
+                         f"got {type(module).__name__}")
+    if kind == "rnn" and module.nonlinearity != "tanh":
+        raise ValueError(f"module: rnn_ref's RNN uses tanh, the module uses {module.nonlinearity!r}")
+    return tuple(name + suffix for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+
+def _sizes(module, names):
+    w_ih = getattr(module, names[0])
+    return w_ih.shape[1], module.hidden_size  # D, H
+
+
+def _set(module, name, value):
+    torch = _torch()
+    p = getattr(module, name)
+    with torch.no_grad():
+        p.copy_(torch.from_numpy(np.ascontiguousarray(value)).to(dtype=p.dtype, device=p.device))
+
+
+def _get(module, name):
+    p = getattr(module, name, None)
+    return None if p is None else p.detach().cpu().numpy().copy()
+
+
+def _export(module, kind, W_x, W_h, b_ih, b_hh, layer, reverse, names_x=("U_xh", "W_hh", "b")):
+    names = _names(module, kind, layer, reverse)
+    D, H = _sizes(module, names)
+    n = _GATES[kind]
+    W_x = as_float_array(names_x[0], W_x, shape=(D, n * H))
+    W_h = as_float_array(names_x[1], W_h, shape=(H, n * H))
+    b_ih = as_float_array(names_x[2], b_ih, shape=(n * H,))
+    if b_hh is not None:
+        b_hh = as_float_array(names_x[3], b_hh, shape=(n * H,))
+    _set(module, names[0], W_x.T)
+    _set(module, names[1], W_h.T)
+    if getattr(module, names[2], None) is None:  # bias=False
+        if np.any(b_ih != 0) or (b_hh is not None and np.any(b_hh != 0)):
+            raise ValueError(f"{names_x[2]}: the module has bias=False, so the biases must be zero")
+        return module
+    _set(module, names[2], b_ih)
+    _set(module, names[3], np.zeros_like(b_ih) if b_hh is None else b_hh)
+    return module
+
+
+def _import(module, kind, layer, reverse):
+    names = _names(module, kind, layer, reverse)
+    W_x, W_h, b_ih, b_hh = (_get(module, name) for name in names)
+    if b_ih is None:  # bias=False
+        b_ih = b_hh = np.zeros(W_x.shape[0], dtype=W_x.dtype)
+    return W_x.T.copy(), W_h.T.copy(), b_ih, b_hh
+
+
+def to_torch_rnn(module, U_xh, W_hh, b, layer=0, reverse=False):
+    """Copy (U_xh (D, H), W_hh (H, H), b (H,)) into a tanh torch.nn.RNN (layer `layer`, the reverse direction
+    of a bidirectional one if `reverse`) or torch.nn.RNNCell. b goes to bias_ih, bias_hh is zeroed.
+    Returns the module (changed in place)."""
+    return _export(module, "rnn", U_xh, W_hh, b, None, layer, reverse, ("U_xh", "W_hh", "b"))
+
+
+def from_torch_rnn(module, layer=0, reverse=False):
+    """(U_xh (D, H), W_hh (H, H), b (H,)) from a tanh torch.nn.RNN or RNNCell; b = bias_ih + bias_hh."""
+    W_x, W_h, b_ih, b_hh = _import(module, "rnn", layer, reverse)
+    return W_x, W_h, b_ih + b_hh
+
+
+def to_torch_lstm(module, Wx, Wh, b, layer=0, reverse=False):
+    """Copy (Wx (D, 4H), Wh (H, 4H), b (4H,)), gates i, f, g, o, into a torch.nn.LSTM or LSTMCell.
+    b goes to bias_ih, bias_hh is zeroed. Returns the module (changed in place)."""
+    return _export(module, "lstm", Wx, Wh, b, None, layer, reverse, ("Wx", "Wh", "b"))
+
+
+def from_torch_lstm(module, layer=0, reverse=False):
+    """(Wx (D, 4H), Wh (H, 4H), b (4H,)) from a torch.nn.LSTM or LSTMCell; b = bias_ih + bias_hh."""
+    W_x, W_h, b_ih, b_hh = _import(module, "lstm", layer, reverse)
+    return W_x, W_h, b_ih + b_hh
+
+
+def to_torch_gru(module, Wx, Wh, bx, bh, layer=0, reverse=False):
+    """Copy (Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)), gates r, z, n, into a torch.nn.GRU or GRUCell:
+    bx -> bias_ih, bh -> bias_hh. Returns the module (changed in place)."""
+    return _export(module, "gru", Wx, Wh, bx, bh, layer, reverse, ("Wx", "Wh", "bx", "bh"))
+
+
+def from_torch_gru(module, layer=0, reverse=False):
+    """(Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)) from a torch.nn.GRU or GRUCell."""
+    return _import(module, "gru", layer, reverse)

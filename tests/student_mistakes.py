@@ -1,0 +1,548 @@
+"""Student-style implementations for tests/test_checks.py: written differently from rnn_ref (dict and list
+caches, explicit per-step loops, other operation orders), each with a `mistake` keyword that plants one typical
+error. mistake=None is a correct implementation, which every check must accept.
+
+Use functools.partial(fn, mistake="...") to get the function a student would hand in.
+"""
+import sys
+
+import numpy as np
+
+
+def sig(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # another way to write the sigmoid, stable too
+
+
+# ------------------------------------------------------------------------------------------------ vanilla RNN
+def rnn_step_forward(x, h_prev, U_xh, W_hh, b, mistake=None):
+    W = W_hh.T if mistake == "W_T" else W_hh
+    a = h_prev @ W + x @ U_xh
+    if mistake != "no_b":
+        a = a + b
+    if mistake == "no_tanh":
+        h = a
+    elif mistake == "sigmoid":
+        h = sig(a)
+    else:
+        h = np.tanh(a)
+    if mistake == "float32":
+        h = h.astype(np.float32)
+    if mistake == "int":
+        h = np.zeros(h.shape, dtype=int)
+    if mistake == "transposed_out":
+        h = h.T
+    if mistake == "print":
+        print("h =", h)
+    if mistake == "stderr":
+        print("debug", file=sys.stderr)
+    if mistake == "only_h":
+        return h
+    if mistake == "none":
+        return None
+    if mistake == "stub":
+        raise NotImplementedError
+    return h, {"x": x, "h_prev": h_prev, "U": U_xh, "W": W_hh, "h": h}
+
+
+def rnn_step_backward(dh, cache, mistake=None):
+    x, hp, U, W, h = cache["x"], cache["h_prev"], cache["U"], cache["W"], cache["h"]
+    if mistake == "no_tanh":
+        da = dh
+    elif mistake == "tanh_of_h":
+        da = dh * (1 - np.tanh(h) ** 2)
+    else:
+        da = dh * (1 - h ** 2)
+    dx = da @ U.T
+    dh_prev = da @ (W if mistake == "W_notT" else W.T)
+    dU = x.T @ da
+    dW = da.T @ hp if mistake == "dW_T" else hp.T @ da
+    if mistake == "db_not_summed":
+        db = da
+    elif mistake == "db_mean":
+        db = da.mean(axis=0)
+    else:
+        db = np.sum(da, axis=0)
+    if mistake == "four":
+        return dx, dh_prev, dU, dW
+    if mistake == "mutate_dh":
+        dh *= 2
+    return dx, dh_prev, dU, dW, db
+
+
+def rnn_forward(x, h0, U_xh, W_hh, b, mistake=None):
+    """Per-step loop; the cache is a list of step caches."""
+    T = x.shape[0]
+    hs, caches = [None] * T, [None] * T
+    prev = h0
+    buf = np.zeros_like(h0)
+    order = reversed(range(T)) if mistake == "reversed" else range(T)
+    for t in order:
+        h, c = rnn_step_forward(x[t], prev, U_xh, W_hh, b, mistake if mistake in ("W_T", "no_tanh") else None)
+        caches[t] = c
+        if mistake == "alias":
+            buf[...] = h
+            hs[t] = buf
+        else:
+            hs[t] = h
+        if mistake != "prev_h0":
+            prev = h
+    out = np.stack(hs) if mistake != "alias" else np.array([buf] * T)
+    if mistake == "shifted":
+        out = np.concatenate([h0[None], out[:-1]])
+    if mistake == "raise":
+        raise ValueError("something the student wrote")
+    return out, caches
+
+
+def rnn_backward(dh, caches, mistake=None):
+    """Per-step loop over the list of step caches, using the student's step backward."""
+    T = len(caches)
+    dx = [None] * T
+    dU = dW = db = 0.0
+    dnext = np.zeros_like(dh[0])
+    order = {"forward_loop": range(T), "skip_last": range(T - 2, -1, -1),
+             "skip_first": range(T - 1, 0, -1)}.get(mistake, range(T - 1, -1, -1))
+    for t in order:
+        g = dh[t] + (0 if mistake == "no_time_flow" else dnext)
+        step_m = mistake if mistake in ("no_tanh", "W_notT", "tanh_of_h", "db_not_summed") else None
+        dx[t], dnext, dUt, dWt, dbt = rnn_step_backward(g, caches[t], step_m)
+        if mistake == "assign":
+            dU, dW, db = dUt, dWt, dbt
+        else:
+            dU, dW, db = dU + dUt, dW + dWt, db + dbt
+    dx = [np.zeros_like(caches[0]["x"]) if d is None else d for d in dx]
+    return np.stack(dx), dnext, dU, dW, db
+
+
+def rnn_forward_arr(x, h0, U_xh, W_hh, b, mistake=None):
+    """Vectorised input projection first, a dict cache of whole arrays."""
+    T, B, _ = x.shape
+    H = W_hh.shape[0]
+    xu = np.einsum("tbd,dh->tbh", x, U_xh) + b
+    h = np.empty((T, B, H))
+    for t in range(T):
+        h[t] = np.tanh(xu[t] + (h0 if t == 0 else h[t - 1]) @ W_hh)
+    return h, {"x": x, "h0": h0, "U": U_xh, "W": W_hh, "h": h}
+
+
+def rnn_backward_arr(dh, cache, mistake=None):
+    x, h0, U, W, h = cache["x"], cache["h0"], cache["U"], cache["W"], cache["h"]
+    T = x.shape[0]
+    dU, dW, db = np.zeros_like(U), np.zeros_like(W), np.zeros(W.shape[0])
+    dx = np.zeros_like(x)
+    carry = np.zeros_like(h0)
+    for t in range(T - 1, -1, -1):
+        g = dh[t] + carry if (mistake != "dh_only_last" or t == T - 1) else carry
+        da = (1 - h[t] * h[t]) * g
+        if mistake == "h_wrap":
+            hp = h[t - 1]
+        elif mistake == "h_misaligned":
+            hp = h[t]
+        else:
+            hp = h0 if t == 0 else h[t - 1]
+        dx[t] = da @ U.T
+        if mistake == "only_last" and t < T - 1:
+            pass
+        else:
+            dU += x[t].T @ da
+            dW += hp.T @ da
+            db += da.sum(0)
+        carry = da @ W.T
+        if mistake == "dh0_da" and t == 0:
+            carry = da
+    if mistake == "db_mean":
+        db /= x.shape[1]
+    return dx, carry, dU, dW, db
+
+
+# ------------------------------------------------------------------------------------------------ losses
+def softmax(o, mistake=None):
+    if mistake == "unstable":
+        e = np.exp(o)
+    elif mistake == "global_max":
+        e = np.exp(o - np.max(o))
+    else:
+        e = np.exp(o - np.max(o, axis=-1, keepdims=True))
+    if mistake == "axis0":
+        return e / e.sum(axis=0, keepdims=True)
+    if mistake == "no_keepdims":
+        return e / e.sum(axis=-1)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def softmax_cross_entropy(o, y, mistake=None):
+    """Per-time-step loop, log-sum-exp written out."""
+    T, B, K = o.shape
+    loss = 0.0
+    do = np.zeros_like(o)
+    for t in range(T):
+        if mistake == "unstable":
+            p = np.exp(o[t]) / np.exp(o[t]).sum(axis=1, keepdims=True)
+            logp = np.log(p)
+        else:
+            m = o[t].max(axis=1, keepdims=True)
+            logp = o[t] - m - np.log(np.exp(o[t] - m).sum(axis=1, keepdims=True))
+            p = np.exp(logp)
+        loss -= logp[np.arange(B), y[t]].sum()
+        g = p.copy()
+        g[np.arange(B), y[t]] -= 1
+        do[t] = -g if mistake == "sign" else g
+    if mistake == "loss_mean_T":
+        loss, do = loss / T, do / T
+    if mistake == "loss_sum_B":
+        return loss, do
+    if mistake == "do_noB":
+        return loss / B, do
+    return loss / B, do / B
+
+
+def perplexity(loss_per_token, mistake=None):
+    if mistake == "exp_neg":
+        return float(np.exp(-loss_per_token))
+    if mistake == "pow2":
+        return 2.0 ** loss_per_token
+    if mistake == "array":
+        return np.array([np.exp(loss_per_token)])
+    return np.e ** loss_per_token
+
+
+def numerical_gradient(f, x, h=1e-5, mistake=None):
+    grad = np.zeros(x.shape)
+    flat = x.reshape(-1)  # a view: writing into it changes x
+    target = flat.copy() if mistake == "copy" else flat
+    step = 1e-5 if mistake == "fixed_step" else h
+    for i in range(flat.size):
+        old = target[i]
+        if mistake == "forward":
+            f0 = f()
+            target[i] = old + step
+            grad.flat[i] = (f() - f0) / step
+        else:
+            target[i] = old + step
+            fp = f()
+            target[i] = old - step
+            fm = f()
+            grad.flat[i] = (fp - fm) / (step if mistake == "denominator_h" else 2 * step)
+        if mistake != "no_restore":
+            target[i] = old
+    return grad
+
+
+# ------------------------------------------------------------------------------------------------ clipping
+def clip_by_value(grads, limit, mistake=None):
+    out = {}
+    for name in grads:
+        g = grads[name]
+        if mistake == "in_place":
+            np.clip(g, -limit, limit, out=g)
+            out[name] = g
+        elif mistake == "upper_only":
+            out[name] = np.minimum(g, limit)
+        elif mistake == "norm":
+            n = np.linalg.norm(g)
+            out[name] = g * (limit / n) if n > limit else g.copy()
+        else:
+            out[name] = np.maximum(np.minimum(g, limit), -limit)
+    if mistake == "list":
+        return list(out.values())
+    return out
+
+
+def clip_by_global_norm(grads, max_norm, mistake=None):
+    sq = 0.0
+    for g in grads.values():
+        sq += np.sum(g ** 2)
+    norm = np.sqrt(sq)
+    if mistake == "per_tensor":
+        out = {}
+        for k, g in grads.items():
+            n = np.linalg.norm(g)
+            out[k] = g * (max_norm / n) if n > max_norm else g
+        return out, norm
+    if mistake == "always":
+        return {k: g * (max_norm / norm) for k, g in grads.items()}, norm
+    if mistake == "no_sqrt":
+        norm = sq
+    scale = min(1.0, max_norm / norm)
+    if mistake == "in_place":
+        for g in grads.values():
+            g *= scale
+        return grads, norm
+    out = {k: scale * g for k, g in grads.items()}
+    if mistake == "norm_after":
+        norm = np.sqrt(sum(np.sum(g * g) for g in out.values()))
+    return out, norm
+
+
+# ------------------------------------------------------------------------------------------------ sampling
+def sample_index(o, temperature, u, mistake=None):
+    B, K = o.shape
+    if temperature == 0 and mistake != "div0":
+        return np.argmax(o, axis=1)
+    if mistake == "after_softmax":
+        p = softmax(o) / temperature
+    elif mistake == "times_t":
+        p = softmax(o * temperature)
+    else:
+        p = softmax(o / temperature)
+    out = np.zeros(B, dtype=np.int64)
+    for b in range(B):
+        cdf = np.cumsum(p[b])
+        side = "left" if mistake == "ge" else "right"
+        out[b] = min(np.searchsorted(cdf, u[b], side=side), K - 1)
+    if mistake == "random":
+        out = np.random.default_rng(0).integers(0, K, B)
+    if mistake == "float":
+        return out.astype(float)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ char LM
+PARAMS = ("U_xh", "W_hh", "b", "V_ho", "c")
+
+
+def char_lm_loss(params, inputs, targets, h0, mistake=None):
+    """One explicit loop forward, one backward, one-hot by indexing."""
+    U, W, b, Vh, c = (params[k] for k in PARAMS)
+    T, B = inputs.shape
+    V = U.shape[0]
+    hs, ps = {-1: h0}, {}
+    loss = 0.0
+    for t in range(T):
+        hs[t] = np.tanh(U[inputs[t]] + hs[t - 1] @ W + b)  # one-hot @ U_xh picks rows of U_xh
+        o = hs[t] @ Vh + c
+        o = o - o.max(1, keepdims=True)
+        logp = o - np.log(np.exp(o).sum(1, keepdims=True))
+        ps[t] = np.exp(logp)
+        loss += -logp[np.arange(B), targets[t]].sum()
+    scale = {"loss_mean_T": 1.0 / (T * B), "loss_sum_B": 1.0}.get(mistake, 1.0 / B)
+    g = {k: np.zeros_like(v) for k, v in params.items()}
+    dnext = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        do = ps[t].copy()
+        do[np.arange(B), targets[t]] -= 1
+        do *= scale
+        g["V_ho"] += hs[t].T @ do
+        g["c"] += do.sum(0)
+        dh = do @ Vh.T + dnext
+        da = dh if mistake == "no_tanh" else dh * (1 - hs[t] ** 2)
+        np.add.at(g["U_xh"], inputs[t], da)
+        if mistake == "assign":
+            g["W_hh"] = hs[t - 1].T @ da
+        else:
+            g["W_hh"] += hs[t - 1].T @ da
+        g["b"] += da.sum(0)
+        dnext = da @ W.T
+    h_last = hs[0] if mistake == "h_first" else hs[T - 1]
+    return loss * scale, g, h_last
+
+
+def char_lm_train_step(params, inputs, targets, h0, lr, max_norm, mistake=None):
+    loss, grads, h_last = char_lm_loss(params, inputs, targets, h0)
+    if mistake == "clip_value":
+        grads = clip_by_value(grads, max_norm)
+    elif mistake != "no_clip":
+        grads, _ = clip_by_global_norm(grads, max_norm)
+    new = {k: params[k] - lr * grads[k] for k in params}
+    if mistake == "in_place":
+        for k in params:
+            params[k] -= lr * grads[k]
+    return new, loss, h_last
+
+
+# ------------------------------------------------------------------------------------------------ architectures
+def many_to_one_loss(x, h0, params, y, mistake=None):
+    U, W, b, Vh, c = (params[k] for k in PARAMS)
+    T, B, _ = x.shape
+    h, cache = rnn_forward_arr(x, h0, U, W, b)
+    hT = h[0] if mistake == "first_state" else h[-1]
+    o = hT @ Vh + c
+    p = softmax(o)
+    loss = -np.log(p[np.arange(B), y]).sum()
+    do = p.copy()
+    do[np.arange(B), y] -= 1
+    if mistake != "sum_B":
+        loss, do = loss / B, do / B
+    dh = np.zeros_like(h)
+    dh[0 if mistake == "first_state" else -1] = do @ Vh.T
+    if mistake == "no_time_flow":
+        da = dh[-1] * (1 - h[-1] ** 2)
+        hp = h[-2] if T > 1 else h0
+        dU, dW, db = x[-1].T @ da, hp.T @ da, da.sum(0)
+    else:
+        _, _, dU, dW, db = rnn_backward_arr(dh, cache, "only_last" if mistake == "only_last" else None)
+    return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": hT.T @ do, "c": do.sum(0)}
+
+
+def encoder_decoder_forward(x, y_in, h0, params, mistake=None):
+    p = params
+    h_enc, _ = rnn_forward_arr(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
+    K = p["U_dec"].shape[0]
+    state = {"zeros": np.zeros_like(h0), "h0": h0}.get(mistake, h_enc[-1])
+    logits = []
+    for t in range(y_in.shape[0]):
+        state = np.tanh(p["U_dec"][y_in[t]] + state @ p["W_dec"] + p["b_dec"])
+        logits.append(state @ p["V_ho"] + p["c"])
+    return np.array(logits), {"K": K}
+
+
+def bidirectional_forward(x, h0_f, h0_b, params_f, params_b, mistake=None):
+    hf, cf = rnn_forward(x, h0_f, *params_f)
+    xb = x if mistake == "no_reverse_in" else x[::-1]
+    hb, cb = rnn_forward(xb, h0_b, *params_b)
+    if mistake not in ("no_reverse_out", "no_reverse_in"):
+        hb = hb[::-1]
+    parts = [hb, hf] if mistake == "swapped" else [hf, hb]
+    return np.concatenate(parts, axis=-1), {"f": cf, "b": cb, "H": hf.shape[-1]}
+
+
+def bidirectional_backward(dh, cache, mistake=None):
+    H = cache["H"]
+    dx_f, dh0_f, *dp_f = rnn_backward(dh[..., :H], cache["f"])
+    db_in = dh[..., H:] if mistake == "dh_not_reversed" else dh[::-1, :, H:]
+    dx_b, dh0_b, *dp_b = rnn_backward(db_in, cache["b"])
+    dx = dx_f + (dx_b if mistake == "dx_not_reversed" else dx_b[::-1])
+    return dx, dh0_f, dh0_b, tuple(dp_f), tuple(dp_b)
+
+
+def stacked_rnn_forward(x, h0s, layers, mistake=None):
+    caches = []
+    inp = x
+    first = None
+    for l, (U, W, b) in enumerate(layers):
+        h, c = rnn_forward_arr(x if mistake == "all_x" else inp, h0s[0] if mistake == "h0_0" else h0s[l], U, W, b)
+        caches.append(c)
+        inp = h
+        if first is None:
+            first = h
+    return (first if mistake == "bottom" else inp), caches
+
+
+def stacked_rnn_backward(dh, caches, mistake=None):
+    L = len(caches)
+    dh0s = [None] * L
+    dlayers = [None] * L
+    g = dh
+    order = []
+    for l in range(L - 1, -1, -1):
+        dx, dh0, dU, dW, db = rnn_backward_arr(dh if mistake == "same_dh" else g, caches[l])
+        dh0s[l] = dh0
+        dlayers[l] = (dU, dW, db)
+        order.append((dU, dW, db))
+        g = dx
+    if mistake == "dlayers_reversed":
+        dlayers = order
+    return g, np.array(dh0s), dlayers
+
+
+# ------------------------------------------------------------------------------------------------ LSTM
+LSTM_ORDERS = {None: "ifgo", "order_ifog": "ifog", "order_fiog": "figo"}
+
+
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, mistake=None):
+    H = h_prev.shape[1]
+    a = x @ Wx + h_prev @ Wh + b
+    order = LSTM_ORDERS.get(mistake, "ifgo")
+    blocks = {name: a[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
+    i, f, o = sig(blocks["i"]), sig(blocks["f"]), sig(blocks["o"])
+    g = np.tanh(blocks["g"])
+    c = f * c_prev + i * g
+    h = o * c if mistake == "no_tanh_c" else o * np.tanh(c)
+    cache = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "Wx": Wx, "Wh": Wh, "i": i, "f": f, "g": g, "o": o, "c": c}
+    return h, c, cache
+
+
+def lstm_step_backward(dh, dc, cache, mistake=None):
+    i, f, g, o, c = cache["i"], cache["f"], cache["g"], cache["o"], cache["c"]
+    tc = np.tanh(c)
+    if mistake == "no_dc_in":
+        dct = dh * o * (1 - tc ** 2)
+    else:
+        dct = dc + dh * o * (1 - tc ** 2)
+    d = {"i": dct * g * i * (1 - i), "f": dct * cache["c_prev"] * f * (1 - f), "g": dct * i * (1 - g ** 2),
+         "o": dh * tc * o * (1 - o)}
+    order = "ifog" if mistake == "order_ifog" else "ifgo"
+    da = np.hstack([d[k] for k in order])
+    dc_prev = f * dc if mistake == "dcprev_no_dh" else f * dct
+    return (da @ cache["Wx"].T, da @ cache["Wh"].T, dc_prev, cache["x"].T @ da, cache["h_prev"].T @ da,
+            da.sum(axis=0))
+
+
+def lstm_forward(x, h0, c0, Wx, Wh, b, mistake=None):
+    T = x.shape[0]
+    h, c = h0, c0
+    hs, caches = [], []
+    for t in range(T):
+        hn, cn, cache = lstm_step_forward(x[t], h, c, Wx, Wh, b, mistake if mistake in LSTM_ORDERS else None)
+        hs.append(hn)
+        caches.append(cache)
+        h = hn
+        c = c0 if mistake == "c_not_carried" else cn
+    return np.array(hs), caches
+
+
+def lstm_backward(dh, caches, mistake=None):
+    T = len(caches)
+    grads = None
+    dnext = np.zeros_like(dh[0])
+    dcn = np.zeros_like(dh[0])
+    dxs = [None] * T
+    for t in reversed(range(T)):
+        step = lstm_step_backward(dh[t] + dnext, 0 * dcn if mistake == "no_dc_flow" else dcn, caches[t],
+                                  "dcprev_no_dh" if mistake == "dcprev_no_dh" else None)
+        dxs[t], dnext, dcn = step[:3]
+        if grads is None or mistake == "assign":
+            grads = list(step[3:])
+        else:
+            grads = [a + b for a, b in zip(grads, step[3:])]
+    return (np.array(dxs), dnext, dcn, *grads)
+
+
+# ------------------------------------------------------------------------------------------------ GRU
+def gru_step_forward(x, h_prev, Wx, Wh, bx, bh, mistake=None):
+    H = h_prev.shape[1]
+    gx = x @ Wx + bx
+    gh = h_prev @ Wh + bh
+    r = sig(gx[:, :H] + gh[:, :H])
+    z = sig(gx[:, H:2 * H] + gh[:, H:2 * H])
+    if mistake == "reset_before":
+        n = np.tanh(gx[:, 2 * H:] + (r * h_prev) @ Wh[:, 2 * H:] + bh[2 * H:])
+    else:
+        n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    h = z * n + (1 - z) * h_prev if mistake == "z_swapped" else (1 - z) * n + z * h_prev
+    return h, {"x": x, "h_prev": h_prev, "Wx": Wx, "Wh": Wh, "r": r, "z": z, "n": n, "ghn": gh[:, 2 * H:]}
+
+
+def gru_step_backward(dh, cache, mistake=None):
+    r, z, n, hp = cache["r"], cache["z"], cache["n"], cache["h_prev"]
+    dn = dh * (1 - z) if mistake == "no_tanh" else dh * (1 - z) * (1 - n * n)
+    dz = dh * (hp - n) * z * (1 - z)
+    dghn = dn * r
+    dr = dn * cache["ghn"] * r * (1 - r)
+    dgx = np.concatenate([dr, dz, dn], axis=1)
+    dgh = np.concatenate([dr, dz, dn if mistake == "dah_no_r" else dghn], axis=1)
+    dh_prev = dgh @ cache["Wh"].T
+    if mistake != "no_direct":
+        dh_prev = dh_prev + z * dh
+    return dgx @ cache["Wx"].T, dh_prev, cache["x"].T @ dgx, hp.T @ dgh, dgx.sum(0), dgh.sum(0)
+
+
+def gru_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
+    hs, caches, h = [], [], h0
+    for t in range(x.shape[0]):
+        h, c = gru_step_forward(x[t], h, Wx, Wh, bx, bh, mistake)
+        hs.append(h)
+        caches.append(c)
+    return np.stack(hs), caches
+
+
+def gru_backward(dh, caches, mistake=None):
+    T = len(caches)
+    dx = [None] * T
+    acc = [0.0] * 4
+    dnext = np.zeros_like(dh[0])
+    for t in range(T - 1, -1, -1):
+        g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
+        dx[t], dnext, *p = gru_step_backward(g, caches[t], mistake if mistake in ("no_direct", "no_tanh") else None)
+        acc = list(p) if mistake == "assign" else [a + q for a, q in zip(acc, p)]
+    return (np.stack(dx), dnext, *acc)

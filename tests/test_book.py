@@ -1,0 +1,214 @@
+"""The book builds clean, is complete, publishes no solution, needs no network, and rebuilds from the cache.
+
+The build (tests/book_build.py) runs once per test run; every test here reads its result or the built site.
+"""
+import html as htmllib
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from book_build import ROOT, built_book
+
+pytestmark = pytest.mark.book
+
+TEXT_SUFFIXES = {".html", ".ipynb", ".md", ".txt", ".js", ".json", ".py", ".css", ".inv"}
+
+
+@pytest.fixture(scope="module")
+def book():
+    b = built_book()
+    print(f"\nbook build: {b.seconds} s (executed {len(b.executed)} notebooks), "
+          f"unchanged rebuild: {b.rebuild_seconds} s (executed {len(b.reexecuted)})")
+    assert b.html_dir.joinpath("index.html").exists(), f"the build made no site; log:\n{b.log_tail}"
+    return b
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for e in entries or []:
+            if "file" in e:
+                files.append(e["file"])
+            walk(e.get("sections"))
+            walk(e.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def site_files(book):
+    return [p for p in book.html_dir.rglob("*") if p.is_file()]
+
+
+def visible_text(path):
+    """The text a reader could get at in a site file: HTML without tags and entities, notebook cells joined."""
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".html":
+        raw = htmllib.unescape(re.sub(r"<[^>]+>", "", raw))
+    elif path.suffix == ".ipynb":
+        try:
+            nb = json.loads(raw)
+            parts = []
+            for c in nb.get("cells", []):
+                parts.append("".join(c.get("source", [])))
+                for o in c.get("outputs", []):
+                    parts.append("".join(o.get("text", [])))
+                    parts.extend("".join(v) if isinstance(v, list) else str(v) for v in o.get("data", {}).values())
+            raw = "\n".join(parts)
+        except ValueError:
+            pass
+    return raw
+
+
+def norm(s):
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def solution_lines():
+    """Distinctive lines of every solution and hidden-test region of solutions/*/*.ipynb.
+
+    A line counts when it is at least 24 characters of code (not a comment), and appears neither outside the
+    solution regions of any solution notebook (given scaffolding, published on purpose) nor in rnn_ref's own
+    source (the reference implementation is public; a solution line identical to it is no secret).
+    """
+    public = set()
+    for p in (ROOT / "rnn_ref").rglob("*.py"):
+        public.update(norm(ln) for ln in p.read_text().splitlines())
+    secret = {}
+    for nb_path in sorted(ROOT.glob("solutions/*/*.ipynb")):
+        nb = json.loads(nb_path.read_text())
+        for cell in nb["cells"]:
+            inside = False
+            src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            for ln in src.splitlines():
+                s = ln.strip()
+                if re.match(r"#+ ?BEGIN (SOLUTION|HIDDEN TESTS)", s):
+                    inside = True
+                elif re.match(r"#+ ?END (SOLUTION|HIDDEN TESTS)", s):
+                    inside = False
+                elif inside:
+                    if len(s) >= 24 and not s.startswith("#"):
+                        secret[norm(s)] = nb_path.relative_to(ROOT).as_posix()
+                else:
+                    public.add(norm(s))
+    return {ln: src for ln, src in secret.items() if ln not in public}
+
+
+def test_build_has_no_warnings(book):
+    assert book.returncode == 0 and not book.warnings, (
+        "jupyter-book build -W --keep-going failed; warnings:\n" + "\n".join(book.warnings[:30])
+        + f"\n--- log tail ---\n{book.log_tail}")
+
+
+def test_every_toc_entry_has_a_page(book):
+    files = toc_files()
+    assert len(files) >= 18, files
+    missing = [f for f in files if not (book.html_dir / f"{f}.html").exists()]
+    assert not missing, f"no HTML page for these _toc.yml entries: {missing}"
+
+
+def test_unchanged_rebuild_executes_nothing(book):
+    assert book.rebuild_returncode == 0, "the second (unchanged) build failed"
+    # A source someone edited while the two builds ran is rightly re-executed; everything else must come from
+    # the cache. (In CI nothing changes, so this excludes nothing.)
+    again = [p for p in book.reexecuted if p not in book.changed_during_build]
+    assert again == [], f"an unchanged rebuild re-executed {again}: the execution cache missed"
+    assert len(book.changed_during_build) < len(toc_files()), "every source changed during the build"
+
+
+def test_no_solution_text_in_site(book):
+    markers = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"]
+    lines = solution_lines()
+    if list(ROOT.glob("solutions/*/*.ipynb")):
+        assert lines, "solution notebooks exist but no solution line was found in them: is the marker format right?"
+    leaks = []
+    for p in site_files(book):
+        if p.suffix not in TEXT_SUFFIXES:
+            continue
+        raw = p.read_text(encoding="utf-8", errors="replace")
+        text = norm(visible_text(p))
+        for m in markers:
+            if m in raw or m in text:
+                leaks.append(f"{p.relative_to(book.html_dir)}: marker {m!r}")
+        for ln, src in lines.items():
+            if ln in text or ln in raw:
+                leaks.append(f"{p.relative_to(book.html_dir)}: line of {src}: {ln!r}")
+    assert not leaks, "solution text reached the site:\n" + "\n".join(leaks[:40])
+
+
+def test_nothing_from_solutions_tests_or_rnn_ref_in_site(book):
+    bad = []
+    for p in site_files(book):
+        rel = p.relative_to(book.html_dir).as_posix()
+        parts = rel.split("/")
+        if parts[0] == "_sources":
+            parts = parts[1:]
+        if parts[0] in ("solutions", "tests", "rnn_ref", "source", "release", "submitted", "autograded", "feedback"):
+            bad.append(rel)
+        if p.suffix == ".py":
+            bad.append(rel)
+    toc = set(toc_files())
+    pages = {p.relative_to(book.html_dir).with_suffix("").as_posix() for p in book.html_dir.glob("book/**/*.html")}
+    bad += sorted(f"{p}.html (not in _toc.yml)" for p in pages - toc)
+    assert not bad, f"files that must not be published: {bad[:40]}"
+
+
+ASSET_PATTERNS = [
+    (r"<script\b[^>]*\bsrc=[\"']([^\"']+)", "script"),
+    (r"<link\b[^>]*\bhref=[\"']([^\"']+)", "link"),
+    (r"<(?:img|iframe|source|embed|audio|video)\b[^>]*\bsrc=[\"']([^\"']+)", "media"),
+    (r"url\(\s*[\"']?([^\"')\s]+)", "css url()"),
+    (r"@import\s+[\"']([^\"']+)", "css @import"),
+]
+
+
+def external_assets(text):
+    found = []
+    for pat, kind in ASSET_PATTERNS:
+        for url in re.findall(pat, text, flags=re.I):
+            if re.match(r"(https?:)?//", url.strip()):
+                found.append(f"{kind} {url}")
+    for m in re.finditer(r"\b(?:https?:)?//(?:cdn|unpkg|cdnjs|fonts\.googleapis|fonts\.gstatic)[\w.-]*", text):
+        found.append(f"CDN mention {m.group(0)}")
+    return found
+
+
+def test_no_network_assets(book):
+    """No script, stylesheet, font, image or frame from the network; links (<a href>) to papers are fine."""
+    bad = []
+    for p in site_files(book):
+        if p.suffix not in (".html", ".css"):
+            continue
+        text = p.read_text(encoding="utf-8", errors="replace")
+        if p.suffix == ".html":
+            # <link rel="canonical"> and similar metadata are not fetched; only count fetched relations
+            text = re.sub(r"<link\b(?![^>]*rel=[\"'](?:stylesheet|preload|icon|shortcut icon|modulepreload|prefetch)"
+                          r"[\"'])[^>]*>", "", text, flags=re.I)
+        bad += [f"{p.relative_to(book.html_dir)}: {a}" for a in external_assets(text)]
+    assert not bad, "the site loads from the network:\n" + "\n".join(sorted(set(bad))[:40])
+
+
+def test_mathjax_is_local_and_loaded_once(book):
+    pages_with_math = 0
+    for p in book.html_dir.glob("book/**/*.html"):
+        text = p.read_text(encoding="utf-8")
+        scripts = re.findall(r"<script\b[^>]*\bsrc=[\"']([^\"']*mathjax[^\"']*)", text)
+        assert len(scripts) <= 1, f"{p.name}: MathJax loaded {len(scripts)} times: {scripts[:5]}"
+        if scripts:
+            pages_with_math += 1
+            target = (p.parent / scripts[0].split("?")[0]).resolve()
+            assert target.name == "tex-svg.js" and target.exists(), f"{p.name}: MathJax at {target} is missing"
+    assert pages_with_math >= 3, "fewer than 3 pages load MathJax: is the math being rendered at all?"
+
+
+def test_search_index_is_local(book):
+    assert (book.html_dir / "searchindex.js").stat().st_size > 1000
+    search = (book.html_dir / "search.html").read_text()
+    assert "searchindex.js" in search and not external_assets(search)

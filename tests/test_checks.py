@@ -1,0 +1,475 @@
+"""rnn_ref.checks: every check accepts the reference and correct implementations written differently, rejects
+typical mistakes with a message naming the culprit output and the cause, reports stubs, wrong shapes and dtypes
+in one clear sentence, and never writes to stderr."""
+import functools
+import time
+
+import numpy as np
+import pytest
+
+import rnn_ref as rr
+import rnn_ref.checks as ck
+import student_mistakes as sm
+
+P = functools.partial
+
+
+def ref_bi_forward(x, h0_f, h0_b, params_f, params_b):
+    return rr.bidirectional_forward(x, h0_f, h0_b, params_f, params_b)
+
+
+REFERENCE = {
+    "check_rnn_step_forward": (rr.rnn_step_forward,),
+    "check_rnn_step_backward": (rr.rnn_step_forward, rr.rnn_step_backward),
+    "check_rnn_forward": (rr.rnn_forward,),
+    "check_rnn_backward": (rr.rnn_forward, rr.rnn_backward),
+    "check_softmax": (rr.softmax,),
+    "check_softmax_cross_entropy": (rr.softmax_cross_entropy,),
+    "check_perplexity": (rr.perplexity,),
+    "check_numerical_gradient": (rr.numerical_gradient,),
+    "check_clip_by_value": (rr.clip_by_value,),
+    "check_clip_by_global_norm": (rr.clip_by_global_norm,),
+    "check_sample_index": (rr.sample_index,),
+    "check_char_lm_loss": (rr.char_lm_loss,),
+    "check_char_lm_train_step": (rr.char_lm_train_step,),
+    "check_many_to_one_loss": (rr.many_to_one_loss,),
+    "check_encoder_decoder_forward": (rr.encoder_decoder_forward,),
+    "check_bidirectional_forward": (ref_bi_forward,),
+    "check_bidirectional_backward": (ref_bi_forward, rr.bidirectional_backward),
+    "check_stacked_rnn_forward": (rr.stacked_rnn_forward,),
+    "check_stacked_rnn_backward": (rr.stacked_rnn_forward, rr.stacked_rnn_backward),
+    "check_lstm_step_forward": (rr.lstm_step_forward,),
+    "check_lstm_step_backward": (rr.lstm_step_forward, rr.lstm_step_backward),
+    "check_lstm_forward": (rr.lstm_forward,),
+    "check_lstm_backward": (rr.lstm_forward, rr.lstm_backward),
+    "check_gru_step_forward": (rr.gru_step_forward,),
+    "check_gru_step_backward": (rr.gru_step_forward, rr.gru_step_backward),
+    "check_gru_forward": (rr.gru_forward,),
+    "check_gru_backward": (rr.gru_forward, rr.gru_backward),
+}
+
+# Correct implementations written differently from the reference (dict and list caches, per-step loops,
+# other operation orders): see tests/student_mistakes.py with mistake=None.
+ALTERNATES = {
+    "check_rnn_step_forward": [(sm.rnn_step_forward,)],
+    "check_rnn_step_backward": [(sm.rnn_step_forward, sm.rnn_step_backward)],
+    "check_rnn_forward": [(sm.rnn_forward,), (sm.rnn_forward_arr,)],
+    "check_rnn_backward": [(sm.rnn_forward, sm.rnn_backward), (sm.rnn_forward_arr, sm.rnn_backward_arr)],
+    "check_softmax": [(sm.softmax,)],
+    "check_softmax_cross_entropy": [(sm.softmax_cross_entropy,)],
+    "check_perplexity": [(sm.perplexity,)],
+    "check_numerical_gradient": [(sm.numerical_gradient,)],
+    "check_clip_by_value": [(sm.clip_by_value,)],
+    "check_clip_by_global_norm": [(sm.clip_by_global_norm,)],
+    "check_sample_index": [(sm.sample_index,)],
+    "check_char_lm_loss": [(sm.char_lm_loss,)],
+    "check_char_lm_train_step": [(sm.char_lm_train_step,)],
+    "check_many_to_one_loss": [(sm.many_to_one_loss,)],
+    "check_encoder_decoder_forward": [(sm.encoder_decoder_forward,)],
+    "check_bidirectional_forward": [(sm.bidirectional_forward,)],
+    "check_bidirectional_backward": [(sm.bidirectional_forward, sm.bidirectional_backward)],
+    "check_stacked_rnn_forward": [(sm.stacked_rnn_forward,)],
+    "check_stacked_rnn_backward": [(sm.stacked_rnn_forward, sm.stacked_rnn_backward)],
+    "check_lstm_step_forward": [(sm.lstm_step_forward,)],
+    "check_lstm_step_backward": [(sm.lstm_step_forward, sm.lstm_step_backward)],
+    "check_lstm_forward": [(sm.lstm_forward,)],
+    "check_lstm_backward": [(sm.lstm_forward, sm.lstm_backward)],
+    "check_gru_step_forward": [(sm.gru_step_forward,)],
+    "check_gru_step_backward": [(sm.gru_step_forward, sm.gru_step_backward)],
+    "check_gru_forward": [(sm.gru_forward,)],
+    "check_gru_backward": [(sm.gru_forward, sm.gru_backward)],
+}
+
+
+def m(fn, mistake):
+    return P(fn, mistake=mistake)
+
+
+# (check, student functions, substrings the message must contain: the culprit output and the diagnosis)
+MISTAKES = [
+    # vanilla RNN, one step
+    ("check_rnn_step_forward", (m(sm.rnn_step_forward, "W_T"),), ["h is wrong", "W_hh.T"]),
+    ("check_rnn_step_forward", (m(sm.rnn_step_forward, "no_tanh"),), ["h is wrong", "tanh is missing"]),
+    ("check_rnn_step_forward", (m(sm.rnn_step_forward, "no_b"),), ["h is wrong", "bias b is missing"]),
+    ("check_rnn_step_forward", (m(sm.rnn_step_forward, "sigmoid"),), ["h is wrong", "sigmoid"]),
+    ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "no_tanh")),
+     ["dx is wrong", "missing the tanh derivative"]),
+    ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "tanh_of_h")),
+     ["dx is wrong", "h is already tanh(a)"]),
+    ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "W_notT")),
+     ["dh_prev is wrong", "W_hh.T", "right: dx, dU_xh, dW_hh, db"]),
+    ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "dW_T")),
+     ["dW_hh is wrong", "transposed"]),
+    ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "db_not_summed")),
+     ["db has shape (3, 4); expected (4,). It has an extra leading axis", "sum over the batch"]),
+    ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "db_mean")),
+     ["db is wrong", "db is averaged", "sum over the batch"]),
+    ("check_rnn_step_backward", (m(sm.rnn_step_forward, "W_T"), sm.rnn_step_backward),
+     ["Your rnn_step_forward", "fix it first"]),
+    ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "four")),
+     ["should return 5 values (dx, dh_prev, dU_xh, dW_hh, db); yours returned 4"]),
+    ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "mutate_dh")),
+     ["modified its input `dh` in place"]),
+    # vanilla RNN, sequences
+    ("check_rnn_forward", (m(sm.rnn_forward, "W_T"),), ["h is wrong", "W_hh.T"]),
+    ("check_rnn_forward", (m(sm.rnn_forward, "alias"),), ["h is wrong", "same (last) state"]),
+    ("check_rnn_forward", (m(sm.rnn_forward, "prev_h0"),), ["h is wrong", "every step uses h0"]),
+    ("check_rnn_forward", (m(sm.rnn_forward, "shifted"),), ["h is wrong", "shifted by one step"]),
+    ("check_rnn_forward", (m(sm.rnn_forward, "reversed"),), ["h is wrong", "reads x from the end"]),
+    ("check_rnn_forward", (m(sm.rnn_forward, "raise"),),
+     ["Your rnn_forward raised ValueError: something the student wrote", "case:"]),
+    ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "no_tanh")),
+     ["dx is wrong", "missing the tanh derivative"]),
+    ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "W_notT")),
+     ["dx is wrong", "W_hh.T"]),
+    ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "assign")),
+     ["dU_xh is wrong", "only one time step's contribution", "+=", "right: dx, dh0"]),
+    ("check_rnn_backward", (sm.rnn_forward_arr, m(sm.rnn_backward_arr, "only_last")),
+     ["dU_xh is wrong", "only the last time step's contribution"]),
+    ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "no_time_flow")),
+     ["dx is wrong", "no gradient flows back through time"]),
+    ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "forward_loop")),
+     ["dx is wrong", "runs forward"]),
+    ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "skip_last")),
+     ["dx is wrong", "starts at T-2"]),
+    ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "skip_first")),
+     ["dx is wrong", "stops before t = 0"]),
+    ("check_rnn_backward", (sm.rnn_forward_arr, m(sm.rnn_backward_arr, "h_wrap")),
+     ["dW_hh is wrong", "h[-1]", "h0"]),
+    ("check_rnn_backward", (sm.rnn_forward_arr, m(sm.rnn_backward_arr, "h_misaligned")),
+     ["dW_hh is wrong", "misaligned"]),
+    ("check_rnn_backward", (sm.rnn_forward_arr, m(sm.rnn_backward_arr, "dh_only_last")),
+     ["dx is wrong", "add dh[t]"]),
+    ("check_rnn_backward", (sm.rnn_forward_arr, m(sm.rnn_backward_arr, "db_mean")), ["db is wrong", "a sum over"]),
+    ("check_rnn_backward", (sm.rnn_forward_arr, m(sm.rnn_backward_arr, "dh0_da")), ["dh0 is wrong", "W_hh.T"]),
+    ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "db_not_summed")),
+     ["db has shape (3, 4); expected (4,). It has an extra leading axis", "sum over the batch"]),
+    ("check_rnn_backward", (m(sm.rnn_forward, "alias"), sm.rnn_backward), ["Your rnn_forward", "fix it first"]),
+    # losses
+    ("check_softmax", (m(sm.softmax, "unstable"),), ["softmax(o) is wrong", "NaN", "subtract each row's max"]),
+    ("check_softmax", (m(sm.softmax, "global_max"),), ["softmax(o) is wrong", "max of the whole array"]),
+    ("check_softmax", (m(sm.softmax, "axis0"),), ["softmax(o) is wrong", "axis 0"]),
+    ("check_softmax", (m(sm.softmax, "no_keepdims"),), ["raised ValueError", "keepdims=True"]),
+    ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "unstable"),),
+     ["loss is wrong", "subtract each row's max"]),
+    ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "loss_mean_T"),),
+     ["loss is wrong", "averaged over time too"]),
+    ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "loss_sum_B"),),
+     ["loss is wrong", "not averaged over the batch"]),
+    ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "do_noB"),),
+     ["do is wrong", "missing the 1/B", "right: loss"]),
+    ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "sign"),), ["do is wrong", "wrong sign"]),
+    ("check_perplexity", (m(sm.perplexity, "exp_neg"),), ["perplexity is wrong", "exp(-loss)"]),
+    ("check_perplexity", (m(sm.perplexity, "pow2"),), ["perplexity is wrong", "nats"]),
+    ("check_perplexity", (m(sm.perplexity, "array"),), ["should be a single number", ".item()"]),
+    # numerical gradient
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "forward"),), ["gradient is wrong", "forward difference"]),
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "no_restore"),), ["did not restore x"]),
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "fixed_step"),),
+     ["gradient is wrong", "ignored the argument h"]),
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "denominator_h"),), ["gradient is wrong", "2h"]),
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "copy"),), ["gradient is wrong", "not a copy"]),
+    # clipping
+    ("check_clip_by_value", (m(sm.clip_by_value, "in_place"),), ["modified its input `grads` in place"]),
+    ("check_clip_by_value", (m(sm.clip_by_value, "upper_only"),), ["clipped['", "only the upper limit"]),
+    ("check_clip_by_value", (m(sm.clip_by_value, "norm"),), ["clipped['", "clipped the norm of each tensor"]),
+    ("check_clip_by_value", (m(sm.clip_by_value, "list"),), ["clipped should be a dict"]),
+    ("check_clip_by_global_norm", (m(sm.clip_by_global_norm, "per_tensor"),),
+     ["clipped['", "scaled by its own norm"]),
+    ("check_clip_by_global_norm", (m(sm.clip_by_global_norm, "always"),), ["clipped['", "not above max_norm"]),
+    ("check_clip_by_global_norm", (m(sm.clip_by_global_norm, "no_sqrt"),), ["square root"]),
+    ("check_clip_by_global_norm", (m(sm.clip_by_global_norm, "norm_after"),), ["norm is wrong", "before clipping"]),
+    ("check_clip_by_global_norm", (m(sm.clip_by_global_norm, "in_place"),), ["modified its input `grads`"]),
+    # sampling
+    ("check_sample_index", (m(sm.sample_index, "after_softmax"),), ["indices is wrong", "after the softmax"]),
+    ("check_sample_index", (m(sm.sample_index, "times_t"),), ["indices is wrong", "multiplied the logits"]),
+    ("check_sample_index", (m(sm.sample_index, "ge"),), ["indices is wrong", "strictly"]),
+    ("check_sample_index", (m(sm.sample_index, "div0"),), ["indices is wrong", "greedy"]),
+    ("check_sample_index", (m(sm.sample_index, "float"),), ["integer indices"]),
+    ("check_sample_index", (m(sm.sample_index, "random"),), ["indices is wrong"]),
+    # char LM
+    ("check_char_lm_loss", (m(sm.char_lm_loss, "loss_mean_T"),), ["loss is wrong", "averaged over time too"]),
+    ("check_char_lm_loss", (m(sm.char_lm_loss, "loss_sum_B"),), ["loss is wrong", "not averaged over the batch"]),
+    ("check_char_lm_loss", (m(sm.char_lm_loss, "no_tanh"),), ["grads['U_xh'] is wrong", "tanh derivative"]),
+    ("check_char_lm_loss", (m(sm.char_lm_loss, "assign"),), ["grads['W_hh'] is wrong", "one time step"]),
+    ("check_char_lm_loss", (m(sm.char_lm_loss, "h_first"),), ["h_last is wrong", "h[0]"]),
+    ("check_char_lm_train_step", (m(sm.char_lm_train_step, "no_clip"),),
+     ["new_params['", "not clipped"]),
+    ("check_char_lm_train_step", (m(sm.char_lm_train_step, "clip_value"),),
+     ["new_params['", "clipped by value"]),
+    ("check_char_lm_train_step", (m(sm.char_lm_train_step, "in_place"),), ["modified its input `params`"]),
+    # architectures
+    ("check_many_to_one_loss", (m(sm.many_to_one_loss, "first_state"),), ["loss is wrong", "h[0]"]),
+    ("check_many_to_one_loss", (m(sm.many_to_one_loss, "sum_B"),), ["loss is wrong", "summed over the batch"]),
+    ("check_many_to_one_loss", (m(sm.many_to_one_loss, "only_last"),),
+     ["grads['U_xh'] is wrong", "only the last time step contributes"]),
+    ("check_many_to_one_loss", (m(sm.many_to_one_loss, "no_time_flow"),),
+     ["grads['U_xh'] is wrong", "flow back from there through every earlier step"]),
+    ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "zeros"),), ["logits is wrong", "from zeros"]),
+    ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "h0"),), ["logits is wrong", "starts from h0"]),
+    ("check_bidirectional_forward", (m(sm.bidirectional_forward, "no_reverse_out"),),
+     ["h is wrong", "flip its states back"]),
+    ("check_bidirectional_forward", (m(sm.bidirectional_forward, "no_reverse_in"),),
+     ["h is wrong", "reads the sequence forward"]),
+    ("check_bidirectional_forward", (m(sm.bidirectional_forward, "swapped"),), ["h is wrong", "halves are swapped"]),
+    ("check_bidirectional_backward", (sm.bidirectional_forward, m(sm.bidirectional_backward, "dh_not_reversed")),
+     ["is wrong", "not reversed in time"]),
+    ("check_bidirectional_backward", (sm.bidirectional_forward, m(sm.bidirectional_backward, "dx_not_reversed")),
+     ["dx is wrong", "reversed time order", "right: dh0_f, dh0_b"]),
+    ("check_stacked_rnn_forward", (m(sm.stacked_rnn_forward, "h0_0"),), ["h is wrong", "h0s[0]"]),
+    ("check_stacked_rnn_forward", (m(sm.stacked_rnn_forward, "bottom"),), ["h is wrong", "bottom layer"]),
+    ("check_stacked_rnn_forward", (m(sm.stacked_rnn_forward, "all_x"),), ["raised ValueError", "layers [[(5, 4)"]),
+    ("check_stacked_rnn_backward", (sm.stacked_rnn_forward, m(sm.stacked_rnn_backward, "dlayers_reversed")),
+     ["dlayers[0][0] (dU_xh)", "top-to-bottom"]),
+    ("check_stacked_rnn_backward", (sm.stacked_rnn_forward, m(sm.stacked_rnn_backward, "same_dh")),
+     ["dx is wrong", "dx of the layer above"]),
+    # LSTM
+    ("check_lstm_step_forward", (m(sm.lstm_step_forward, "order_ifog"),),
+     ["h is wrong", "i, f, o, g (CS231n's order)", "PyTorch"]),
+    ("check_lstm_step_forward", (m(sm.lstm_step_forward, "order_fiog"),), ["is wrong", "f, i, g, o"]),
+    ("check_lstm_step_forward", (m(sm.lstm_step_forward, "no_tanh_c"),), ["h is wrong", "tanh of the cell state"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "dcprev_no_dh")),
+     ["dc_prev is wrong", "through h reaches c"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "no_dc_in")),
+     ["dx is wrong", "incoming dc"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "order_ifog")),
+     ["dx is wrong", "i, f, o, g"]),
+    ("check_lstm_forward", (m(sm.lstm_forward, "c_not_carried"),), ["h is wrong", "starts from c0"]),
+    ("check_lstm_forward", (m(sm.lstm_forward, "order_ifog"),), ["h is wrong", "i, f, o, g"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "no_dc_flow")),
+     ["is wrong", "no gradient flows back through the cell state"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "dcprev_no_dh")), ["is wrong", "reaches c too"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "assign")), ["dWx is wrong", "one time step"]),
+    # GRU
+    ("check_gru_step_forward", (m(sm.gru_step_forward, "reset_before"),), ["h is wrong", "before the matrix product"]),
+    ("check_gru_step_forward", (m(sm.gru_step_forward, "z_swapped"),), ["h is wrong", "roles are swapped"]),
+    ("check_gru_step_backward", (sm.gru_step_forward, m(sm.gru_step_backward, "no_direct")),
+     ["dh_prev is wrong", "direct path"]),
+    ("check_gru_step_backward", (sm.gru_step_forward, m(sm.gru_step_backward, "no_tanh")),
+     ["dx is wrong", "tanh derivative"]),
+    ("check_gru_step_backward", (sm.gru_step_forward, m(sm.gru_step_backward, "dah_no_r")),
+     ["dh_prev is wrong", "multiplied by r"]),
+    ("check_gru_forward", (m(sm.gru_forward, "reset_before"),), ["h is wrong", "before the matrix product"]),
+    ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "no_time_flow")),
+     ["dx is wrong", "no gradient flows back through time"]),
+    ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "assign")), ["dWx is wrong", "one time step"]),
+    ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "no_direct")), ["dx is wrong", "direct path"]),
+]
+
+
+def _id(item):
+    chk, fns, _ = item
+    last = fns[-1]
+    return f"{chk[6:]}-{getattr(last, 'keywords', {}).get('mistake', 'forward')}"
+
+
+def test_every_check_exists_with_the_documented_signature():
+    import inspect
+    for name in REFERENCE:
+        params = list(inspect.signature(getattr(ck, name)).parameters.values())
+        assert params[-1].name == "hidden" and params[-1].default is False, name
+        assert len(params) == len(REFERENCE[name]) + 1, name
+    assert sorted(ck.__all__) == sorted(REFERENCE)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_check_accepts_the_reference(name, hidden):
+    assert getattr(ck, name)(*REFERENCE[name], hidden=hidden) is None
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("name,fns", [(n, f) for n, fs in sorted(ALTERNATES.items()) for f in fs],
+                         ids=[f"{n[6:]}-{i}" for n, fs in sorted(ALTERNATES.items()) for i in range(len(fs))])
+def test_check_accepts_a_correct_implementation_written_differently(name, fns, hidden):
+    assert getattr(ck, name)(*fns, hidden=hidden) is None
+
+
+@pytest.mark.parametrize("item", MISTAKES, ids=[_id(i) for i in MISTAKES])
+def test_check_rejects_a_mistake_and_names_the_culprit(item):
+    name, fns, expected = item
+    with pytest.raises(AssertionError) as e:
+        getattr(ck, name)(*fns)
+    msg = str(e.value)
+    assert msg.startswith(name + ":"), msg
+    for s in expected:
+        assert s in msg, f"{s!r} not in:\n{msg}"
+    assert "Traceback" not in msg
+
+
+@pytest.mark.parametrize("item", [i for i in MISTAKES if "fix it first" not in " ".join(i[2])],
+                         ids=[_id(i) for i in MISTAKES if "fix it first" not in " ".join(i[2])])
+def test_hidden_set_rejects_the_mistake_too(item):
+    name, fns, _ = item
+    with pytest.raises(AssertionError):
+        getattr(ck, name)(*fns, hidden=True)
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def _none(*args, **kwargs):
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_an_unfilled_stub_gives_one_clear_sentence(name):
+    fns = REFERENCE[name]
+    for bad, words in ((_stub, "not implemented yet"), (_none, "returned None")):
+        student = fns[:-1] + (bad,)
+        with pytest.raises(AssertionError) as e:
+            getattr(ck, name)(*student)
+        msg = str(e.value)
+        assert words in msg and "Traceback" not in msg, msg
+        assert len(msg.splitlines()) <= 3, msg
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(REFERENCE) if n.endswith("backward")])
+def test_a_backward_check_reports_an_unfilled_forward_first(name):
+    with pytest.raises(AssertionError) as e:
+        getattr(ck, name)(_stub, REFERENCE[name][1])
+    assert "not implemented yet" in str(e.value) and "forward" in str(e.value)
+
+
+@pytest.mark.parametrize("mistake,words", [
+    ("float32", "dtype float32; expected float64"),
+    ("int", "integer dtype"),
+    ("transposed_out", "h has shape (4, 3); expected (3, 4). It looks transposed"),
+    ("only_h", "should return 2 values (h, cache); yours returned an array of shape (3, 4)"),
+    ("none", "returned None"),
+    ("stub", "not implemented yet"),
+])
+def test_wrong_shapes_dtypes_and_arity_are_named(mistake, words):
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_step_forward(m(sm.rnn_step_forward, mistake))
+    assert words in str(e.value), str(e.value)
+
+
+def test_a_wrong_step_function_that_prints_passes_or_fails_quietly(capfd):
+    assert ck.check_rnn_step_forward(m(sm.rnn_step_forward, "print")) is None
+    assert ck.check_rnn_step_forward(m(sm.rnn_step_forward, "stderr")) is None
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_checks_write_nothing_to_stderr_even_when_numpy_warns(capfd):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # as a notebook would show them
+        with pytest.raises(AssertionError) as e:
+            ck.check_softmax(m(sm.softmax, "unstable"))
+        with pytest.raises(AssertionError):
+            ck.check_softmax_cross_entropy(m(sm.softmax_cross_entropy, "unstable"), hidden=True)
+        with pytest.raises(AssertionError):
+            ck.check_sample_index(m(sm.sample_index, "div0"))
+    out, err = capfd.readouterr()
+    assert err == "" and out == ""
+    assert "numpy warned" in str(e.value) and "overflow" in str(e.value)
+
+
+def test_checks_do_not_modify_the_callers_arrays():
+    # the student's function gets copies: one that scribbles on its inputs is reported, and the cases stay intact
+    def scribble(x, h_prev, U_xh, W_hh, b):
+        h = np.tanh(x @ U_xh + h_prev @ W_hh + b)
+        W_hh[...] = 0
+        return h, None
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_step_forward(scribble)
+    assert "modified its input `W_hh` in place" in str(e.value)
+    assert ck.check_rnn_step_forward(rr.rnn_step_forward) is None
+
+
+def test_a_special_case_that_passes_is_mentioned():
+    # a batch-handling mistake that B=1 cannot see: the message says the B=1 case agrees
+    def bwd(dh, cache):
+        dx, dhp, dU, dW, db = rr.rnn_backward(dh, cache)
+        return dx, dhp, dU, dW, db * (1 + 0.1 * (dh.shape[1] - 1))
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(rr.rnn_forward, bwd)
+    assert "db is wrong" in str(e.value) and "B=1 case" in str(e.value)
+
+
+def test_every_hypothesis_differs_from_the_reference_somewhere():
+    # a hypothesis equal to the reference would blame a right answer
+    from rnn_ref import _checking as C
+    for name, fns in REFERENCE.items():
+        if name == "check_numerical_gradient":
+            continue
+        getattr(ck, name)(*fns)
+        spec = C.SPECS[name]
+        cases = spec.cases(False) + spec.cases(True)
+        for hname, hyp, _ in spec.hyps:
+            differs = False
+            for c in cases:
+                out = C.silently(hyp, c)
+                if out is None:
+                    continue
+                if isinstance(out, C.Predicate):  # a property: never true of a right answer
+                    assert not any(out.test(v) for v in C._leaves_of(spec.ref(c), spec).values()), (name, hname)
+                    differs = True
+                    continue
+                L, R = C._leaves_of(out, spec), C._leaves_of(spec.ref(c), spec)
+                differs |= any(not C.close(R[p], L[p]) for p in R if p in L)
+            assert differs, (name, hname)
+
+
+def test_timing_report(record_property):
+    """Not a timing assertion: measures each check on the reference (visible and hidden) for the report."""
+    worst = {}
+    for name, fns in REFERENCE.items():
+        for hidden in (False, True):
+            t = time.perf_counter()
+            getattr(ck, name)(*fns, hidden=hidden)
+            worst[(name, hidden)] = time.perf_counter() - t
+    record_property("check_seconds", {f"{k[0]}{' hidden' if k[1] else ''}": round(v, 4) for k, v in worst.items()})
+    assert len(worst) == 2 * len(REFERENCE)
+
+
+def test_a_wrong_function_that_prints_gets_its_print_mentioned(capfd):
+    def noisy(x, h_prev, U_xh, W_hh, b):
+        print("debugging", x.shape)
+        return np.tanh(x @ U_xh + h_prev @ W_hh.T + b), None
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_step_forward(noisy)
+    assert "W_hh.T" in str(e.value) and "your function printed output" in str(e.value)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_a_right_function_that_warns_passes_silently(capfd):
+    def warns(o):
+        np.exp(np.array([1e4]))  # overflows, harmlessly
+        return rr.softmax(o)
+    assert ck.check_softmax(warns, hidden=True) is None
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_a_list_where_an_array_is_expected_is_named():
+    def bwd(dh, cache):
+        dx, dh0s, dlayers = rr.stacked_rnn_backward(dh, cache)
+        return dx, list(dh0s), dlayers
+    with pytest.raises(AssertionError) as e:
+        ck.check_stacked_rnn_backward(rr.stacked_rnn_forward, bwd)
+    assert "dh0s should be one numpy array of shape (2, 3, 4)" in str(e.value) and "np.stack" in str(e.value)
+
+
+def test_a_function_that_is_not_callable_is_named():
+    with pytest.raises(AssertionError) as e:
+        ck.check_softmax(None)
+    assert "expected your function softmax, but it got None" in str(e.value)
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda g: g[:4] + (np.zeros_like(g[4]),), ["db is wrong", "db is all zeros"]),       # a dropped bias gradient
+    (lambda g: g[:3] + (2 * g[3], g[4]), ["dW_hh is wrong", "exactly 2 times"]),
+    (lambda g: g[:3] + (g[3].T, g[4]), ["dW_hh is wrong", "transpose of the right answer"]),
+])
+def test_generic_descriptions_of_a_wrong_output(change, words):
+    def bwd(dh, cache):
+        return change(tuple(rr.rnn_backward(dh, cache)))
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(rr.rnn_forward, bwd)
+    for w in words:
+        assert w in str(e.value), str(e.value)

@@ -1,0 +1,330 @@
+"""PyTorch autograd as the oracle: the same float64 weights (copied with rnn_ref.torch_io), every forward output
+and every gradient, for nn.RNN (tanh), nn.LSTM, nn.GRU, their cells, bidirectional=True, num_layers=2,
+F.cross_entropy, clip_grad_norm_ and clip_grad_value_.
+
+Criterion: the normwise relative error ||ours - torch|| / (||ours|| + ||torch||) (rnn_ref.norm_rel_error) below
+1e-10. Normwise, because two correct float64 programs that sum in different orders agree to a few ulps of the
+*largest* terms, not of each entry: an entry that is itself the result of cancellation (a gradient entry near 0)
+can differ in relative terms by far more than 1e-10 while the vectors agree to 1e-16 of their norm. The
+elementwise rel_error is used only where no cancellation occurs: scalar losses and norms, and clipping by value
+(which must agree exactly).
+"""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import rnn_ref as R
+from rnn_ref import torch_io
+
+TOL = 1e-10
+F64 = torch.float64
+SHAPES = [(5, 3, 4, 6), (1, 1, 3, 1), (6, 1, 2, 3)]  # (T, B, D, H): includes T=1, B=1, H=1
+IDS = ["T5B3D4H6", "T1B1D3H1", "T6B1D2H3"]
+
+
+def tt(a):
+    """A float64 leaf tensor that collects a gradient."""
+    return torch.tensor(np.asarray(a), dtype=F64, requires_grad=True)
+
+
+def npy(t):
+    return t.detach().numpy()
+
+
+def agree(name, ours, theirs, tol=TOL):
+    theirs = npy(theirs) if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    assert np.shape(ours) == theirs.shape, f"{name}: shape {np.shape(ours)} vs torch {theirs.shape}"
+    err = R.norm_rel_error(ours, theirs)
+    print(f"ORACLE {name} {err:.3e}")
+    assert err < tol, f"{name}: normwise relative error {err:.3e} vs PyTorch"
+
+
+def weights(rng, kind, D, H, scale=0.5):
+    n = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    p = [rng.standard_normal((D, n * H)) * scale, rng.standard_normal((H, n * H)) * scale,
+         rng.standard_normal(n * H) * scale]
+    if kind == "gru":
+        p.append(rng.standard_normal(n * H) * scale)
+    return tuple(p)
+
+
+TO_TORCH = {"rnn": torch_io.to_torch_rnn, "lstm": torch_io.to_torch_lstm, "gru": torch_io.to_torch_gru}
+MODULES = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+CELLS = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}
+
+
+def torch_grads(module, kind, suffix=""):
+    """The module's parameter gradients in rnn_ref's layout (and order): transposed weights; for the RNN and
+    LSTM the gradient of the one bias b (equal to that of bias_ih and of bias_hh); for the GRU both biases."""
+    g = {n: getattr(module, n + suffix).grad for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    out = [g["weight_ih"].T, g["weight_hh"].T, g["bias_ih"]]
+    if kind == "gru":
+        out.append(g["bias_hh"])
+    else:  # b_ih and b_hh enter the pre-activation identically
+        agree("bias_ih.grad vs bias_hh.grad", npy(g["bias_ih"]), g["bias_hh"])
+    return out
+
+
+PARAM_NAMES = {"rnn": ("dU_xh", "dW_hh", "db"), "lstm": ("dWx", "dWh", "db"), "gru": ("dWx", "dWh", "dbx", "dbh")}
+
+
+# ---------------------------------------------------------------- whole sequences: nn.RNN, nn.LSTM, nn.GRU
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
+def test_sequence_matches_torch(kind, T, B, D, H):
+    rng = np.random.default_rng(T * 100 + B * 10 + H)
+    params = weights(rng, kind, D, H)
+    x, h0, c0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H)) * 0.5, rng.standard_normal((B, H))
+    dh, dc_last = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
+
+    module = TO_TORCH[kind](MODULES[kind](D, H).double(), *params)
+    xt, h0t, c0t = tt(x), tt(h0[None]), tt(c0[None])
+    if kind == "lstm":
+        out, (hn, cn) = module(xt, (h0t, c0t))
+        ((out * torch.from_numpy(dh)).sum() + (cn[0] * torch.from_numpy(dc_last)).sum()).backward()
+        h, cache = R.lstm_forward(x, h0, c0, *params)
+        agree("lstm c_T", cache.c[-1], cn[0])
+        dx, dh0, dc0, *dparams = R.lstm_backward(dh, cache, dc_last=dc_last)
+        agree("lstm dc0", dc0, c0t.grad[0])
+    else:
+        out, hn = module(xt, h0t)
+        (out * torch.from_numpy(dh)).sum().backward()
+        forward, backward = (R.rnn_forward, R.rnn_backward) if kind == "rnn" else (R.gru_forward, R.gru_backward)
+        h, cache = forward(x, h0, *params)
+        dx, dh0, *dparams = backward(dh, cache)
+    agree(f"{kind} h", h, out)
+    agree(f"{kind} h_T", h[-1], hn[0])
+    agree(f"{kind} dx", dx, xt.grad)
+    agree(f"{kind} dh0", dh0, h0t.grad[0])
+    for name, ours, theirs in zip(PARAM_NAMES[kind], dparams, torch_grads(module, kind, "_l0")):
+        agree(f"{kind} {name}", ours, theirs)
+
+
+# ---------------------------------------------------------------- one step: nn.RNNCell, nn.LSTMCell, nn.GRUCell
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("B,D,H", [(3, 4, 5), (1, 1, 1), (1, 3, 2)])
+def test_cell_matches_torch(kind, B, D, H):
+    rng = np.random.default_rng(B * 100 + D * 10 + H)
+    params = weights(rng, kind, D, H)
+    x, h_prev, c_prev = rng.standard_normal((B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    dh, dc = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    cell = TO_TORCH[kind](CELLS[kind](D, H).double(), *params)
+    xt, ht, ct = tt(x), tt(h_prev), tt(c_prev)
+    if kind == "lstm":
+        h_t, c_t = cell(xt, (ht, ct))
+        ((h_t * torch.from_numpy(dh)).sum() + (c_t * torch.from_numpy(dc)).sum()).backward()
+        h, c, cache = R.lstm_step_forward(x, h_prev, c_prev, *params)
+        agree("lstm cell c", c, c_t)
+        dx, dh_prev, dc_prev, *dparams = R.lstm_step_backward(dh, dc, cache)
+        agree("lstm cell dc_prev", dc_prev, ct.grad)
+    else:
+        h_t = cell(xt, ht)
+        (h_t * torch.from_numpy(dh)).sum().backward()
+        fwd, bwd = (R.rnn_step_forward, R.rnn_step_backward) if kind == "rnn" else \
+            (R.gru_step_forward, R.gru_step_backward)
+        h, cache = fwd(x, h_prev, *params)
+        dx, dh_prev, *dparams = bwd(dh, cache)
+    agree(f"{kind} cell h", h, h_t)
+    agree(f"{kind} cell dx", dx, xt.grad)
+    agree(f"{kind} cell dh_prev", dh_prev, ht.grad)
+    for name, ours, theirs in zip(PARAM_NAMES[kind], dparams, torch_grads(cell, kind)):
+        agree(f"{kind} cell {name}", ours, theirs)
+
+
+# ---------------------------------------------------------------- bidirectional=True, all three cells
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
+def test_bidirectional_matches_torch(kind, T, B, D, H):
+    rng = np.random.default_rng(7 + T + B + H)
+    pf, pb = weights(rng, kind, D, H), weights(rng, kind, D, H)
+    x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
+    h0 = rng.standard_normal((2, B, H)) * 0.5
+    c0 = rng.standard_normal((2, B, H))
+    module = MODULES[kind](D, H, bidirectional=True).double()
+    TO_TORCH[kind](module, *pf)
+    TO_TORCH[kind](module, *pb, reverse=True)
+    xt, h0t, c0t = tt(x), tt(h0), tt(c0)
+    out = module(xt, (h0t, c0t) if kind == "lstm" else h0t)[0]
+    (out * torch.from_numpy(dh)).sum().backward()
+
+    s0f, s0b = ((h0[0], c0[0]), (h0[1], c0[1])) if kind == "lstm" else (h0[0], h0[1])
+    h, cache = R.bidirectional_forward(x, s0f, s0b, pf, pb, cell=kind)
+    dx, ds_f, ds_b, dp_f, dp_b = R.bidirectional_backward(dh, cache)
+    agree(f"bi-{kind} h", h, out)
+    agree(f"bi-{kind} dx", dx, xt.grad)
+    if kind == "lstm":
+        agree("bi-lstm dh0", np.stack([ds_f[0], ds_b[0]]), h0t.grad)
+        agree("bi-lstm dc0", np.stack([ds_f[1], ds_b[1]]), c0t.grad)
+    else:
+        agree(f"bi-{kind} dh0", np.stack([ds_f, ds_b]), h0t.grad)
+    for suffix, dp in (("_l0", dp_f), ("_l0_reverse", dp_b)):
+        for name, ours, theirs in zip(PARAM_NAMES[kind], dp, torch_grads(module, kind, suffix)):
+            agree(f"bi-{kind} {name}{suffix}", ours, theirs)
+
+
+# ---------------------------------------------------------------- num_layers=2 (RNN cell)
+
+@pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
+def test_stacked_matches_torch(T, B, D, H):
+    rng = np.random.default_rng(99 + T * B * H)
+    layers = [weights(rng, "rnn", D, H), weights(rng, "rnn", H, H)]
+    x, h0s, dh = rng.standard_normal((T, B, D)), rng.standard_normal((2, B, H)), rng.standard_normal((T, B, H))
+    module = torch.nn.RNN(D, H, num_layers=2).double()
+    for l, p in enumerate(layers):
+        torch_io.to_torch_rnn(module, *p, layer=l)
+    xt, h0t = tt(x), tt(h0s)
+    out, hn = module(xt, h0t)
+    (out * torch.from_numpy(dh)).sum().backward()
+    h, cache = R.stacked_rnn_forward(x, h0s, layers)
+    dx, dh0s, dlayers = R.stacked_rnn_backward(dh, cache)
+    agree("stacked h", h, out)
+    agree("stacked h_T per layer", np.stack([c.h[-1] for c in cache]), hn)
+    agree("stacked dx", dx, xt.grad)
+    agree("stacked dh0s", dh0s, h0t.grad)
+    for l, dp in enumerate(dlayers):
+        for name, ours, theirs in zip(PARAM_NAMES["rnn"], dp, torch_grads(module, "rnn", f"_l{l}")):
+            agree(f"stacked {name} layer {l}", ours, theirs)
+
+
+# ---------------------------------------------------------------- the loss: F.cross_entropy
+
+@pytest.mark.parametrize("T,B,K,scale", [(4, 3, 7, 1.0), (1, 1, 2, 1.0), (3, 2, 65, 1000.0)],
+                         ids=["T4B3K7", "T1B1K2", "logits+-1000"])
+def test_cross_entropy_matches_torch(T, B, K, scale):
+    rng = np.random.default_rng(K)
+    o = rng.standard_normal((T, B, K)) * scale
+    if scale > 1:
+        o[0, 0, :] = 0.0
+        o[0, 0, 0], o[0, 0, 1] = 1000.0, -1000.0  # the target's probability underflows to exp(-1000)
+    y = rng.integers(0, K, size=(T, B))
+    y[0, 0] = 1
+    ot = tt(o)
+    ref = F.cross_entropy(ot.reshape(T * B, K), torch.from_numpy(y.reshape(-1)), reduction="sum") / B
+    ref.backward()
+    loss, do = R.softmax_cross_entropy(o, y)
+    assert np.isfinite(loss) and np.isfinite(do).all()
+    err = R.rel_error(loss, ref.item())  # a scalar sum of positive terms: elementwise is meaningful
+    print(f"ORACLE cross-entropy loss {err:.3e}")
+    assert err < TOL, f"loss: relative error {err:.3e} vs F.cross_entropy"
+    agree("cross-entropy do", do, ot.grad)
+    agree("softmax", R.softmax(o), torch.softmax(torch.from_numpy(o), -1))
+    agree("log_softmax", R.log_softmax(o), torch.log_softmax(torch.from_numpy(o), -1))
+
+
+def test_sigmoid_matches_torch():
+    a = np.concatenate([np.linspace(-50, 50, 1001), [-1000.0, -745.0, -40.0, 0.0, 40.0, 745.0, 1000.0]])
+    ours, theirs = R.sigmoid(a), torch.sigmoid(torch.from_numpy(a)).numpy()
+    assert np.isfinite(ours).all() and np.all((ours >= 0) & (ours <= 1))
+    # elementwise (no cancellation here), except where sigmoid underflows to 0 or a denormal in either library
+    tiny = np.minimum(np.abs(ours), theirs) < 1e-290
+    err = np.max(np.abs(ours - theirs)[~tiny] / theirs[~tiny])
+    print(f"ORACLE sigmoid {err:.3e}")
+    assert err < TOL, f"sigmoid: relative error {err:.3e} vs torch.sigmoid"
+    assert np.all(np.abs(ours - theirs)[tiny] < 1e-290)
+
+
+# ---------------------------------------------------------------- clipping
+
+def _grad_dict(rng, scale):
+    return {"U_xh": rng.standard_normal((3, 4)) * scale, "W_hh": rng.standard_normal((4, 4)) * scale,
+            "b": rng.standard_normal(4) * scale}
+
+
+def _torch_params(grads):
+    ps = []
+    for g in grads.values():
+        p = torch.zeros(g.shape, dtype=F64, requires_grad=True)
+        p.grad = torch.tensor(g, dtype=F64)
+        ps.append(p)
+    return ps
+
+
+@pytest.mark.parametrize("scale,max_norm", [(10.0, 1.0), (0.01, 5.0), (3.0, 2.5)])
+def test_clip_by_global_norm_matches_torch(scale, max_norm):
+    grads = _grad_dict(np.random.default_rng(int(scale * 100)), scale)
+    ps = _torch_params(grads)
+    total = torch.nn.utils.clip_grad_norm_(ps, max_norm).item()
+    clipped, norm = R.clip_by_global_norm(grads, max_norm)
+    err = R.rel_error(norm, total)
+    print(f"ORACLE global norm {err:.3e}")
+    assert err < TOL
+    # PyTorch scales by max_norm / (norm + 1e-6) (clamped to 1); we scale by max_norm / norm. Undo the 1e-6
+    # explicitly so the comparison can be exact to 1e-10 rather than loose by 1e-6 / norm.
+    eps_fix = (norm + 1e-6) / norm if norm > max_norm else 1.0
+    for (k, g), p in zip(clipped.items(), ps):
+        agree(f"clip_by_global_norm {k}", g, p.grad * eps_fix)
+    assert all(np.array_equal(grads[k], _grad_dict(np.random.default_rng(int(scale * 100)), scale)[k])
+               for k in grads), "clip_by_global_norm changed its input"
+
+
+@pytest.mark.parametrize("limit", [5.0, 0.3])
+def test_clip_by_value_matches_torch(limit):
+    grads = _grad_dict(np.random.default_rng(5), 4.0)
+    ps = _torch_params(grads)
+    torch.nn.utils.clip_grad_value_(ps, limit)
+    clipped = R.clip_by_value(grads, limit)
+    for (k, g), p in zip(clipped.items(), ps):
+        assert np.array_equal(g, npy(p.grad)), f"clip_by_value {k} differs from clip_grad_value_"
+    assert any(np.abs(g).max() > limit for g in grads.values()), "the test must clip something"
+
+
+# ---------------------------------------------------------------- torch_io itself
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("make", ["module", "cell", "bidirectional-2-layer"])
+def test_torch_io_round_trip(kind, make):
+    rng = np.random.default_rng(3)
+    D, H = 3, 4
+    to, back = TO_TORCH[kind], getattr(torch_io, f"from_torch_{kind}")
+    if make == "cell":
+        module, slots = CELLS[kind](D, H).double(), [(0, False)]
+    elif make == "module":
+        module, slots = MODULES[kind](D, H).double(), [(0, False)]
+    else:
+        module = MODULES[kind](D, H, num_layers=2, bidirectional=True).double()
+        slots = [(0, False), (0, True), (1, False), (1, True)]
+    for layer, reverse in slots:
+        params = weights(rng, kind, 2 * H if layer else D, H)
+        to(module, *params, layer=layer, reverse=reverse)
+        got = back(module, layer=layer, reverse=reverse)
+        assert len(got) == len(params)
+        for a, b in zip(got, params):
+            assert a.dtype == np.float64 and np.array_equal(a, b)
+    # torch -> ours -> a fresh torch module computes the same function (the RNN/LSTM biases are merged)
+    torch.manual_seed(0)
+    src = (CELLS if make == "cell" else MODULES)[kind](D, H).double()
+    dst = (CELLS if make == "cell" else MODULES)[kind](D, H).double()
+    to(dst, *back(src))
+    x = torch.randn(2, D, dtype=F64) if make == "cell" else torch.randn(4, 2, D, dtype=F64)
+    a, b = src(x), dst(x)
+    a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
+    agree(f"torch_io {kind} {make} round trip", npy(a), b)
+
+
+def test_torch_io_keeps_float32():
+    module = torch.nn.GRU(2, 3)  # float32 parameters
+    Wx, Wh, bx, bh = torch_io.from_torch_gru(module)
+    assert Wx.dtype == np.float32 and Wx.shape == (2, 9) and Wh.shape == (3, 9) and bh.shape == (9,)
+    torch_io.to_torch_gru(module, Wx.astype(np.float64), Wh, bx, bh)
+    assert module.weight_ih_l0.dtype == torch.float32
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: torch_io.to_torch_rnn(torch.nn.LSTM(2, 3), np.zeros((2, 3)), np.zeros((3, 3)), np.zeros(3)), "module"),
+    (lambda: torch_io.to_torch_rnn(torch.nn.RNN(2, 3, nonlinearity="relu"), np.zeros((2, 3)), np.zeros((3, 3)),
+                                   np.zeros(3)), "module"),
+    (lambda: torch_io.to_torch_rnn(torch.nn.RNN(2, 3), np.zeros((3, 3)), np.zeros((3, 3)), np.zeros(3)), "U_xh"),
+    (lambda: torch_io.to_torch_lstm(torch.nn.LSTM(2, 3), np.zeros((2, 12)), np.zeros((3, 9)), np.zeros(12)), "Wh"),
+    (lambda: torch_io.to_torch_gru(torch.nn.GRU(2, 3), np.zeros((2, 9)), np.zeros((3, 9)), np.zeros(9),
+                                   np.zeros(8)), "bh"),
+    (lambda: torch_io.from_torch_rnn(torch.nn.RNN(2, 3), layer=1), "layer"),
+    (lambda: torch_io.from_torch_gru(torch.nn.GRU(2, 3), reverse=True), "reverse"),
+    (lambda: torch_io.from_torch_lstm(torch.nn.LSTMCell(2, 3), layer=1), "layer"),
+], ids=["wrong-module", "relu", "U_xh-shape", "Wh-shape", "bh-shape", "layer", "reverse", "cell-layer"])
+def test_torch_io_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
