@@ -11,6 +11,7 @@ Timing: runs alternate numpy, torch, numpy, torch, ... ; each entry is the media
 
   python benchmarks/bench_reference.py            the whole grid (several minutes)
   python benchmarks/bench_reference.py --quick    a small subset (under a minute)
+  python benchmarks/bench_reference.py --points "32,100,512,1000" --dtypes float32    one point
 """
 import os
 
@@ -117,31 +118,28 @@ def time_once(fn, inner):
     return (time.perf_counter() - t0) / inner
 
 
-def compare(fa, fb, repeats, budget=0.05):
-    """Median seconds per call of fa and fb, alternating a, b, a, b, ... after a warm-up."""
-    fa(), fb()
-    one = max(time_once(fa, 1), time_once(fb, 1), 1e-6)
+def compare(*fns, repeats=5, budget=0.05):
+    """Median seconds per call of each function, run in turn a, b, a, b, ... after a warm-up, so that a change
+    of the machine's load hits all of them alike."""
+    for f in fns:
+        f()
+    one = max(max(time_once(f, 1) for f in fns), 1e-6)
     inner = max(1, int(budget / one))
-    ta, tb = [], []
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        ta.append(time_once(fa, inner))
-        tb.append(time_once(fb, inner))
-    return statistics.median(ta), statistics.median(tb)
+        for f, ts in zip(fns, times):
+            ts.append(time_once(f, inner))
+    return [statistics.median(ts) for ts in times]
 
 
-def gemm_rate(dtype, repeats, m=3200, k=512, n=1000):
-    """numpy's single-thread matmul rate (flop/s) on the largest grid point's output-layer shape, and on a
-    1024^3 square, measured now (the same run, the same load)."""
+def gemm(dtype, m=3200, k=512, n=1000):
+    """A plain numpy matmul of the largest grid point's output-layer shape, (T*B, H) @ (H, V): the reference
+    GEMM rate, timed alternately with the models (the same run, the same load). Returns (function, flops)."""
     rng = np.random.default_rng(0)
-    rates = {}
-    for name, (mm, kk, nn) in {"model-shaped": (m, k, n), "1024^3": (1024, 1024, 1024)}.items():
-        a = rng.standard_normal((mm, kk)).astype(dtype)
-        b = rng.standard_normal((kk, nn)).astype(dtype)
-        out = np.empty((mm, nn), dtype)
-        np.dot(a, b, out=out)
-        ts = [time_once(lambda: np.dot(a, b, out=out), 3) for _ in range(repeats)]
-        rates[name] = 2.0 * mm * kk * nn / statistics.median(ts)
-    return rates
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    out = np.empty((m, n), dtype)
+    return (lambda: np.dot(a, b, out=out)), 2.0 * m * k * n
 
 
 def char_lm_rates(repeats, T=25, B=1, H=100, V=65, lr=0.1, max_norm=5.0):
@@ -171,7 +169,7 @@ def char_lm_rates(repeats, T=25, B=1, H=100, V=65, lr=0.1, max_norm=5.0):
         opt.step()
         th["h"] = hn.detach()
 
-    tn, tt = compare(np_step, torch_step, repeats)
+    tn, tt = compare(np_step, torch_step, repeats=repeats)
     return 1.0 / tn, 1.0 / tt
 
 
@@ -207,6 +205,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=None, help="timed runs per library and point (default 5; 3 quick)")
     ap.add_argument("--cells", default=",".join(CELLS))
     ap.add_argument("--dtypes", default="float32,float64")
+    ap.add_argument("--points", default=None, help="B,T,H,V[;B,T,H,V...]: only these grid points")
+    ap.add_argument("--no-charlm", action="store_true", help="skip the char-LM training-step rate")
     args = ap.parse_args()
     repeats = args.repeats or (3 if args.quick else 5)
     cells = args.cells.split(",")
@@ -215,13 +215,12 @@ def main():
         grid = [(1, 25, 64, 65), (1, 100, 256, 1000), (32, 25, 256, 65)]
     else:
         grid = [(B, T, H, V) for B in (1, 32) for T in (25, 100) for H in (64, 256, 512) for V in (65, 1000)]
+    if args.points:
+        grid = [tuple(int(v) for v in p.split(",")) for p in args.points.split(";")]
 
     print("\n".join("- " + f for f in machine_facts()))
     print(f"- repeats {repeats}, median; ratio = numpy time / torch time (below 1: numpy is faster)\n")
-    gemm = {dt: gemm_rate(dt, repeats) for dt in dtypes}
-    for dt in dtypes:
-        print(f"GEMM rate {np.dtype(dt).name}: " + ", ".join(f"{k} {v / 1e9:.1f} GFLOP/s" for k, v in gemm[dt].items()))
-    print()
+    big = (32, 100, 512, 1000)
     print("| dtype | B | T | H | V | " + " | ".join(f"{c} numpy ms | {c} torch ms | {c} ratio" for c in cells) + " |")
     print("|" + "---|" * (5 + 3 * len(cells)))
     largest = {}
@@ -229,20 +228,27 @@ def main():
         for B, T, H, V in grid:
             row = [np.dtype(dt).name, B, T, H, V]
             for cell in cells:
-                tn, tt = compare(numpy_model(cell, T, B, H, V, dt), torch_model(cell, T, B, H, V, dt), repeats)
+                fns = [numpy_model(cell, T, B, H, V, dt), torch_model(cell, T, B, H, V, dt)]
+                if (B, T, H, V) == big:
+                    g, g_flops = gemm(dt)
+                    tn, tt, tg = compare(*fns, g, repeats=repeats)
+                    largest[(np.dtype(dt).name, cell)] = (model_flops(cell, T, B, H, V), tn, tt, g_flops / tg)
+                else:
+                    tn, tt = compare(*fns, repeats=repeats)
                 row += [f"{tn * 1e3:.2f}", f"{tt * 1e3:.2f}", f"**{tn / tt:.2f}**"]
-                if (B, T, H, V) == (32, 100, 512, 1000):
-                    largest[(np.dtype(dt).name, cell)] = (model_flops(cell, T, B, H, V), tn, tt, gemm[dt])
             print("| " + " | ".join(str(v) for v in row) + " |", flush=True)
 
     if largest:
-        print("\nFraction of the GEMM rate at B=32, T=100, H=512, V=1000 (matmul flops / time / GEMM rate)\n")
-        print("| dtype | cell | GFLOP | numpy GFLOP/s | % of model-shaped GEMM | % of 1024^3 GEMM | torch GFLOP/s |")
-        print("|---|---|---|---|---|---|---|")
-        for (dt, cell), (fl, tn, tt, g) in largest.items():
-            print(f"| {dt} | {cell} | {fl / 1e9:.1f} | {fl / tn / 1e9:.1f} | {100 * fl / tn / g['model-shaped']:.0f}% "
-                  f"| {100 * fl / tn / g['1024^3']:.0f}% | {fl / tt / 1e9:.1f} |")
+        print("\nFraction of the GEMM rate at B=32, T=100, H=512, V=1000: the model's matmul flops per second over")
+        print("the rate of a (3200 x 512) @ (512 x 1000) numpy matmul timed alternately with the models\n")
+        print("| dtype | cell | GFLOP | GEMM GFLOP/s | numpy GFLOP/s | numpy % of GEMM | torch GFLOP/s | torch % of GEMM |")
+        print("|---|---|---|---|---|---|---|---|")
+        for (dt, cell), (fl, tn, tt, rate) in largest.items():
+            print(f"| {dt} | {cell} | {fl / 1e9:.1f} | {rate / 1e9:.1f} | {fl / tn / 1e9:.1f} | "
+                  f"{100 * fl / tn / rate:.0f}% | {fl / tt / 1e9:.1f} | {100 * fl / tt / rate:.0f}% |")
 
+    if args.no_charlm:
+        return
     n_rate, t_rate = char_lm_rates(repeats)
     print(f"\nchar-LM training step (B=1, T=25, H=100, V=65, float64): numpy {n_rate:.0f} steps/s, "
           f"torch {t_rate:.0f} steps/s, numpy/torch = {n_rate / t_rate:.2f}x")

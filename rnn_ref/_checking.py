@@ -444,8 +444,11 @@ def run_case(spec, fns, case, record):
             fo = student_call(fwd, fwd_name, case.values(), arg_names, case, record)
             fleaves = _top(ref_fwd(case), fo, fwd_names, fwd_name, False, {}, {})
         except CheckFailure as e:
-            e.msg = (f"Your {fwd_name} (the forward this check runs to make the cache) is wrong; fix it first "
-                     f"(check_{fwd_name} says more). {e.msg}")
+            if e.kind in ("stub", "none"):
+                e.msg = f"This check runs your {fwd_name} first, to make the cache, and {e.msg}"
+            else:
+                e.msg = (f"Your {fwd_name} (the forward this check runs to make the cache) is wrong; fix it first "
+                         f"(check_{fwd_name} says more). {e.msg}")
             e.kind = "forward"
             raise
         for leaf in fleaves:

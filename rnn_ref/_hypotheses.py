@@ -3,12 +3,16 @@
 Each list holds (name, hyp(case) -> outputs shaped like the reference's, message). When the student's first wrong
 output equals a hypothesis's, the check says the message in plain words. {out} is replaced by the output's name.
 """
+from itertools import permutations
+
 import numpy as np
 
 from . import _checking as ck
+from .charlm import one_hot
+from .clip import clip_by_global_norm
 from .gradcheck import numerical_gradient
-
-# (the lists are filled below)
+from .loss import softmax, softmax_cross_entropy
+from .lstm import sigmoid
 
 
 # ------------------------------------------------------------------------------------------------ numerical gradient
@@ -131,13 +135,6 @@ def check_numerical_gradient(f, hidden=False):
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-from itertools import permutations  # noqa: E402
-
-from .charlm import one_hot  # noqa: E402
-from .clip import clip_by_global_norm  # noqa: E402
-from .loss import softmax, softmax_cross_entropy  # noqa: E402
-from .lstm import sigmoid  # noqa: E402
-
 I = ck.IGNORE
 
 
@@ -311,7 +308,8 @@ SOFTMAX = [
      "your output sums to 1 along axis 0; the softmax runs over the classes, the last axis (axis=-1)."),
     ("all", lambda c: ck.Predicate(lambda g: np.isclose(g.sum(), 1) and g.size > g.shape[-1]),
      "the whole array sums to 1; each row must sum to 1: sum over axis=-1 with keepdims=True."),
-    ("rows", lambda c: ck.Predicate(lambda g: np.all(np.isfinite(g)) and not np.allclose(g.sum(-1), 1)),
+    ("rows", lambda c: ck.Predicate(lambda g: np.all(np.isfinite(g)) and not np.allclose(g.sum(-1), 1)
+                                    and not np.allclose(g.sum(0), 1) and not np.isclose(g.sum(), 1)),
      "your rows do not sum to 1: divide exp(o - max) by its sum over the last axis (keepdims=True)."),
 ]
 

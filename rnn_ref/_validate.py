@@ -30,9 +30,15 @@ def as_float_array(name, a, ndim=None, shape=None, finite=True):
                 raise ValueError(f"{name}: expected shape {_fmt(shape, bare=True)}, got {arr.shape}")
     elif arr.size == 0:
         raise ValueError(f"{name}: expected a non-empty array, got shape {arr.shape}")
-    if finite and not np.isfinite(arr).all():
+    if finite and not _all_finite(arr):
         raise ValueError(f"{name}: contains NaN or infinity; expected finite values")
     return arr
+
+
+def _all_finite(arr):
+    """True when no entry is NaN or infinite. A finite sum proves it in one pass without a temporary array
+    (NaN and inf propagate through a sum); only a non-finite sum, maybe an overflow, needs the entrywise test."""
+    return bool(np.isfinite(np.add.reduce(arr, axis=None))) or bool(np.isfinite(arr).all())
 
 
 def as_targets(name, y, shape, num_classes):
@@ -53,6 +59,8 @@ def as_targets(name, y, shape, num_classes):
 
 def positive(name, value):
     """A finite number > 0 (clip thresholds, learning rates, temperatures)."""
+    if not _is_real(value):
+        raise ValueError(f"{name}: expected a positive number, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -64,8 +72,8 @@ def positive(name, value):
 
 def nonnegative(name, value):
     """A finite real number >= 0 (a loss per token, for instance)."""
-    if isinstance(value, (bool, np.bool_)) or not (np.isscalar(value) or np.ndim(value) == 0):
-        raise ValueError(f"{name}: expected a number >= 0, got {type(value).__name__}")
+    if not _is_real(value):
+        raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -80,6 +88,13 @@ def cache_of(cache, cls, producer):
     if not isinstance(cache, cls):
         raise ValueError(f"cache: expected the cache returned by {producer}, got {type(cache).__name__}")
     return cache
+
+
+def _is_real(value):
+    """A Python or numpy real number, or a 0-d real array; not a string, a bool, None or a sequence."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+        return False
+    return np.ndim(value) == 0 and np.asarray(value).dtype.kind in "iuf"
 
 
 def _fmt(shape, bare=False):

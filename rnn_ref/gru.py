@@ -12,6 +12,7 @@ import numpy as np
 
 from ._validate import as_float_array, cache_of
 from .lstm import sigmoid
+from .rnn import _transposed
 
 StepCache = namedtuple("StepCache", "x h_prev Wx Wh gates hn h")
 SeqCache = namedtuple("SeqCache", "x h0 Wx Wh gates hn h")
@@ -77,16 +78,11 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
     T, B, D = x.shape
     H = Wh.shape[0]
     dt = x.dtype
-    # sigmoid(a) = 0.5 * (1 + tanh(a / 2)): halve the r and z columns of the weights and biases (exact in
-    # floating point), and one tanh computes both gates.
-    half = np.ones(3 * H, dtype=dt)
-    half[:2 * H] = 0.5
     # The input projection for all steps at once; bh's r and z parts enter the same sum, so they join here.
     b_all = bx.copy()
     b_all[:2 * H] += bh[:2 * H]
-    gates = np.dot(x.reshape(T * B, D), Wx * half).reshape(T, B, 3 * H)  # becomes [r, z, n] in place
-    gates += b_all * half
-    Wh_half = Wh * half
+    gates = np.dot(x.reshape(T * B, D), Wx).reshape(T, B, 3 * H)  # becomes [r, z, n] in place
+    gates += b_all
     bh_n = bh[2 * H:]
     hn = np.empty((T, B, H), dtype=dt)    # h_prev @ Wh_n + bh_n, which the reset gate multiplies
     h = np.empty_like(hn)
@@ -94,13 +90,14 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
     tmp = np.empty((B, H), dtype=dt)
     h_prev = h0
     for t in range(T):
-        np.dot(h_prev, Wh_half, out=ah)
+        np.dot(h_prev, Wh, out=ah)
         a = gates[t]
         rz, n = a[:, :2 * H], a[:, 2 * H:]
         rz += ah[:, :2 * H]
-        np.tanh(rz, out=rz)
+        rz *= 0.5                                      # r, z = sigmoid(.) = 0.5 * (1 + tanh(. / 2)):
+        np.tanh(rz, out=rz)                            # stable for any argument, no exp, no branch
         rz *= 0.5
-        rz += 0.5                                      # r, z = sigmoid(...)
+        rz += 0.5
         np.add(ah[:, 2 * H:], bh_n, out=hn[t])
         np.multiply(a[:, :H], hn[t], out=tmp)          # r * (h_prev @ Wh_n + bh_n)
         n += tmp
@@ -121,7 +118,7 @@ def gru_backward(dh, cache):
     dh = as_float_array("dh", dh, shape=h.shape).astype(dt, copy=False)
     g3 = gates.reshape(T, B, 3, H)
     r, z, n = g3[:, :, 0], g3[:, :, 1], g3[:, :, 2]
-    h_prev = np.concatenate([h0[None], h[:-1]])
+    h_prev = np.concatenate([h0[None], h[:-1]])   # h_{t-1} for every step
     # The factors that do not depend on the gradient flowing back in time, for all steps at once:
     #   dn = dh_t (1-z)(1-n^2)    dz = dh_t (h_prev-n) z (1-z)    dr = dn * hn r (1-r)
     # dax starts as [hn r (1-r), (h_prev-n) z (1-z), (1-z)(1-n^2)] and is multiplied in place.
@@ -132,7 +129,7 @@ def gru_backward(dh, cache):
     dax3[:, :, 2] = (1.0 - z) * (1.0 - n * n)
     dah = np.empty_like(gates)               # dL/d(h_prev @ Wh + bh) = [dr, dz, dn * r]
     dah3 = dah.reshape(T, B, 3, H)
-    Wh_T = np.ascontiguousarray(Wh.T)
+    Wh_T = _transposed(Wh, B)
     dh_t = np.empty((B, H), dtype=dt)
     dnext = np.zeros((B, H), dtype=dt)
     for t in range(T - 1, -1, -1):
@@ -147,7 +144,5 @@ def gru_backward(dh, cache):
     dax2, dah2 = dax.reshape(T * B, 3 * H), dah.reshape(T * B, 3 * H)
     dx = np.dot(dax2, Wx.T).reshape(T, B, D)
     dWx = np.dot(x.reshape(T * B, D).T, dax2)
-    dWh = np.dot(h0.T, dah[0])
-    if T > 1:
-        dWh += np.dot(h[:-1].reshape((T - 1) * B, H).T, dah[1:].reshape((T - 1) * B, 3 * H))
+    dWh = np.dot(h_prev.reshape(T * B, H).T, dah2)
     return dx, dnext, dWx, dWh, dax2.sum(axis=0), dah2.sum(axis=0)

@@ -21,6 +21,13 @@ def _check_params(U_xh, W_hh, b, D=None):
     return U_xh, W_hh, b
 
 
+def _transposed(W, B):
+    """W.T for the matrix products of the backward loop. With B > 1 rows a contiguous copy makes those products
+    faster (measured: up to 30% in float32); with B = 1 they are matrix-vector products that read W.T as fast,
+    and the copy would cost more than it saves."""
+    return np.ascontiguousarray(W.T) if B > 1 else W.T
+
+
 def rnn_step_forward(x, h_prev, U_xh, W_hh, b):
     """One time step. x (B, D), h_prev (B, H) -> h (B, H), cache."""
     x = as_float_array("x", x, ndim=2)
@@ -56,11 +63,11 @@ def rnn_forward(x, h0, U_xh, W_hh, b):
     # The loop holds only what must be sequential: the recurrent matmul and the tanh, into preallocated memory.
     rec = np.empty((B, H), dtype=dt)
     prev = h0
-    for t in range(T):
+    for h_t in h:                    # h_t is a view of h[t], holding x_t @ U_xh + b so far
         np.dot(prev, W_hh, out=rec)
-        h[t] += rec
-        np.tanh(h[t], out=h[t])
-        prev = h[t]
+        h_t += rec
+        np.tanh(h_t, out=h_t)
+        prev = h_t
     return h, SeqCache(x, h0, U_xh, W_hh, h)
 
 
@@ -77,7 +84,7 @@ def rnn_backward(dh, cache):
     da = 1.0 - h * h                          # tanh'(a_t) for every step at once; da_t is built in place
     dh_t = np.empty((B, H), dtype=h.dtype)    # dL/dh_t: from the loss plus from step t+1
     dnext = np.zeros((B, H), dtype=h.dtype)   # dL/dh_t arriving from step t+1
-    W_hh_T = np.ascontiguousarray(W_hh.T)     # a contiguous copy: the small matmul runs faster on it
+    W_hh_T = _transposed(W_hh, B)
     for t in range(T - 1, -1, -1):
         np.add(dh[t], dnext, out=dh_t)
         da[t] *= dh_t                         # da_t = dL/dh_t * (1 - h_t^2)
@@ -86,8 +93,7 @@ def rnn_backward(dh, cache):
     da2 = da.reshape(T * B, H)
     dx = np.dot(da2, U_xh.T).reshape(T, B, D)
     dU_xh = np.dot(x.reshape(T * B, D).T, da2)
-    dW_hh = np.dot(h0.T, da[0])
-    if T > 1:
-        dW_hh += np.dot(h[:-1].reshape((T - 1) * B, H).T, da[1:].reshape((T - 1) * B, H))
+    h_prev = np.concatenate([h0[None], h[:-1]]).reshape(T * B, H)   # h_{t-1} for every step
+    dW_hh = np.dot(h_prev.T, da2)
     db = da2.sum(axis=0)
     return dx, dnext, dU_xh, dW_hh, db

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "experiments.json"
 
 
-def adding_experiment(cell, T=100, steps=2000, B=32, H=64, lr=1e-2, max_norm=1.0, seed=0, eval_every=100,
+def adding_experiment(cell, T=100, steps=3000, B=32, H=64, lr=1e-2, max_norm=1.0, seed=0, eval_every=100,
                       n_test=1000, log=None):
     """Train a one-layer `cell` model with a linear read-out of the last state on fresh adding-problem batches
     (Adam, clipping by global norm). Returns a dict: the test MSE every eval_every steps, the final and best
@@ -107,8 +107,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="a small smoke run (seconds, not minutes)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of the adding problem")
     ap.add_argument("--T", type=int, default=100, help="length of the adding problem's sequences")
-    ap.add_argument("--steps", type=int, default=2000, help="updates on the adding problem")
-    ap.add_argument("--lm-steps", type=int, default=2000, help="updates of the language model")
+    ap.add_argument("--steps", type=int, default=3000, help="updates on the adding problem")
+    ap.add_argument("--lm-steps", type=int, default=5000, help="updates of the language model")
     ap.add_argument("--cells", nargs="+", default=["rnn", "lstm", "gru"], choices=["rnn", "lstm", "gru"])
     ap.add_argument("--skip-lm", action="store_true")
     ap.add_argument("--skip-adding", action="store_true")
@@ -132,6 +132,7 @@ def main(argv=None):
             summary[cell] = {"final_mse": [r["final_mse"] for r in mine],
                              "final_over_baseline": [r["final_over_baseline"] for r in mine],
                              "median_final_mse": float(np.median([r["final_mse"] for r in mine])),
+                             "solved": sum(r["final_over_baseline"] < 0.1 for r in mine),  # MSE < baseline / 10
                              "seconds_per_run": float(np.mean([r["seconds"] for r in mine]))}
         out["adding_problem"] = {"T": a.T, "steps": a.steps, "seeds": a.seeds,
                                  "baseline_mse_theory": 1.0 / 6.0, "baseline_mse_test": runs[0]["baseline_mse"],

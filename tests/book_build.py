@@ -46,7 +46,9 @@ def build_dir():
 
 
 def _run_build(out):
-    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONHASHSEED="0")
+    # One BLAS thread: on 2 shared cores OpenBLAS's pool makes the chapters' small matmuls ~10x slower.
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONHASHSEED="0",
+               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     jb = VENV_BIN / "jupyter-book"
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", ".", "-W", "--keep-going", "--path-output", str(out)]
     t0 = time.perf_counter()

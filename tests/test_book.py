@@ -5,7 +5,6 @@ The build (tests/book_build.py) runs once per test run; every test here reads it
 import html as htmllib
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -72,36 +71,55 @@ def norm(s):
 
 
 def solution_lines():
-    """Distinctive lines of every solution and hidden-test region of solutions/*/*.ipynb.
+    """Distinctive pieces of every solution and hidden-test region of solutions/*/*.ipynb.
 
-    A line counts when it is at least 24 characters of code (not a comment), and appears neither outside the
-    solution regions of any solution notebook (given scaffolding, published on purpose) nor in rnn_ref's own
-    source (the reference implementation is public; a solution line identical to it is no secret).
+    A piece is either one line of at least 50 characters or two consecutive lines (joined by a space) of at
+    least 40 characters together, code not comments. Single short lines (`h = np.zeros((T, B, H))`) are too
+    generic to prove a leak; a leaked region almost always brings two consecutive lines with it. Pieces that
+    also occur outside the solution regions (given scaffolding, published on purpose) or in rnn_ref's own
+    source (the reference implementation is public) are no secret and are left out.
     """
-    public = set()
+    public_lines = []
     for p in (ROOT / "rnn_ref").rglob("*.py"):
-        public.update(norm(ln) for ln in p.read_text().splitlines())
+        public_lines += [norm(ln) for ln in p.read_text().splitlines()]
     secret = {}
     for nb_path in sorted(ROOT.glob("solutions/*/*.ipynb")):
         nb = json.loads(nb_path.read_text())
         for cell in nb["cells"]:
-            inside = False
             src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            inside, region = False, []
             for ln in src.splitlines():
                 s = ln.strip()
-                if re.match(r"#+ ?BEGIN (SOLUTION|HIDDEN TESTS)", s):
-                    inside = True
-                elif re.match(r"#+ ?END (SOLUTION|HIDDEN TESTS)", s):
+                if MARKER_BEGIN.match(s):
+                    inside, region = True, []
+                elif MARKER_END.match(s):
                     inside = False
+                    code = [norm(x) for x in region if x.strip() and not x.strip().startswith("#")]
+                    for a in code:
+                        if len(a) >= 50:
+                            secret[a] = nb_path.relative_to(ROOT).as_posix()
+                    for a, b in zip(code, code[1:]):
+                        if len(a) + len(b) >= 40:
+                            secret[f"{a} {b}"] = nb_path.relative_to(ROOT).as_posix()
                 elif inside:
-                    if len(s) >= 24 and not s.startswith("#"):
-                        secret[norm(s)] = nb_path.relative_to(ROOT).as_posix()
+                    region.append(ln)
                 else:
-                    public.add(norm(s))
-    return {ln: src for ln, src in secret.items() if ln not in public}
+                    public_lines.append(norm(s))
+    public = " ".join(public_lines)          # consecutive public lines form public pairs
+    return {piece: src for piece, src in secret.items() if piece not in public}
 
 
-def test_build_has_no_warnings(book):
+MARKER_BEGIN = re.compile(r"#+ ?BEGIN (SOLUTION|HIDDEN TESTS)")
+MARKER_END = re.compile(r"#+ ?END (SOLUTION|HIDDEN TESTS)")
+# A marker used as a marker starts its line (in code); prose that names the format mid-sentence is fine.
+MARKER_AT_LINE_START = re.compile(r"^[ \t>\"]*#+ ?(BEGIN|END) (SOLUTION|HIDDEN TESTS)", re.M)
+
+
+def test_build_has_no_warnings(book, record_property):
+    # the timings: printed with -s, in the junit XML, and in <build dir>/_build/book-build-report.json
+    record_property("book_build_seconds", book.seconds)
+    record_property("book_rebuild_seconds", book.rebuild_seconds)
+    record_property("notebooks_executed", len(book.executed))
     assert book.returncode == 0 and not book.warnings, (
         "jupyter-book build -W --keep-going failed; warnings:\n" + "\n".join(book.warnings[:30])
         + f"\n--- log tail ---\n{book.log_tail}")
@@ -114,6 +132,22 @@ def test_every_toc_entry_has_a_page(book):
     assert not missing, f"no HTML page for these _toc.yml entries: {missing}"
 
 
+def test_every_notebook_page_offers_its_notebook(book):
+    """The download menu of every executed chapter offers the .ipynb (with outputs) and the .md source."""
+    missing = []
+    for f in toc_files():
+        src = ROOT / f"{f}.md"
+        if not (src.exists() and "kernelspec:" in src.read_text(encoding="utf-8")[:600]):
+            continue
+        page = (book.html_dir / f"{f}.html").read_text(encoding="utf-8")
+        nb = book.html_dir / "_sources" / f"{f}.ipynb"
+        if f"_sources/{f}.ipynb" not in page or not nb.exists():
+            missing.append(f)
+        elif not json.loads(nb.read_text())["cells"]:
+            missing.append(f"{f} (empty notebook)")
+    assert not missing, f"no .ipynb download for: {missing}"
+
+
 def test_unchanged_rebuild_executes_nothing(book):
     assert book.rebuild_returncode == 0, "the second (unchanged) build failed"
     # A source someone edited while the two builds ran is rightly re-executed; everything else must come from
@@ -124,7 +158,6 @@ def test_unchanged_rebuild_executes_nothing(book):
 
 
 def test_no_solution_text_in_site(book):
-    markers = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"]
     lines = solution_lines()
     if list(ROOT.glob("solutions/*/*.ipynb")):
         assert lines, "solution notebooks exist but no solution line was found in them: is the marker format right?"
@@ -133,10 +166,11 @@ def test_no_solution_text_in_site(book):
         if p.suffix not in TEXT_SUFFIXES:
             continue
         raw = p.read_text(encoding="utf-8", errors="replace")
-        text = norm(visible_text(p))
-        for m in markers:
-            if m in raw or m in text:
-                leaks.append(f"{p.relative_to(book.html_dir)}: marker {m!r}")
+        visible = visible_text(p)
+        text = norm(visible)
+        for source in (visible, raw.replace("\\n", "\n")):      # ipynb/json sources keep lines as "\n"
+            for m in MARKER_AT_LINE_START.finditer(source):
+                leaks.append(f"{p.relative_to(book.html_dir)}: marker {m.group(0).strip()!r}")
         for ln, src in lines.items():
             if ln in text or ln in raw:
                 leaks.append(f"{p.relative_to(book.html_dir)}: line of {src}: {ln!r}")
@@ -212,3 +246,23 @@ def test_search_index_is_local(book):
     assert (book.html_dir / "searchindex.js").stat().st_size > 1000
     search = (book.html_dir / "search.html").read_text()
     assert "searchindex.js" in search and not external_assets(search)
+
+
+def test_the_detectors_catch_leaks_and_cdn_assets(tmp_path):
+    """The checks above are only as good as their detectors: feed them a leak and CDN assets."""
+    assert external_assets('<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"></script>')
+    assert external_assets('<link rel="stylesheet" href="//fonts.googleapis.com/css?family=Lato">')
+    assert external_assets("@font-face { src: url(https://example.org/f.woff2) }")
+    assert not external_assets('<script src="../_static/mathjax/tex-svg.js"></script>')
+    assert not external_assets('<a href="https://norvig.com/chomsky.html">Norvig</a>')
+    assert MARKER_AT_LINE_START.search('    "    ### BEGIN SOLUTION\n",')
+    assert MARKER_AT_LINE_START.search("x = 1\n### END HIDDEN TESTS\n")
+    assert not MARKER_AT_LINE_START.search("cells between `### BEGIN SOLUTION` and `### END SOLUTION` are removed")
+    page = tmp_path / "p.html"
+    page.write_text('<pre><span class="n">h</span> <span class="o">=</span> <span class="n">np</span>.tanh(a)\n'
+                    '<span class="n">cache</span> = (x, h_prev)</pre>')
+    assert "h = np.tanh(a) cache = (x, h_prev)" in norm(visible_text(page))
+    pieces = solution_lines()
+    if list(ROOT.glob("solutions/*/*.ipynb")):
+        assert pieces, "no distinctive solution piece found in solutions/*/*.ipynb"
+        assert all(len(p) >= 40 for p in pieces)

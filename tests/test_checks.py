@@ -149,6 +149,7 @@ MISTAKES = [
     ("check_softmax", (m(sm.softmax, "unstable"),), ["softmax(o) is wrong", "NaN", "subtract each row's max"]),
     ("check_softmax", (m(sm.softmax, "global_max"),), ["softmax(o) is wrong", "max of the whole array"]),
     ("check_softmax", (m(sm.softmax, "axis0"),), ["softmax(o) is wrong", "axis 0"]),
+    ("check_softmax", (P(lambda o: np.exp(o - o.max(-1, keepdims=True))),), ["softmax(o) is wrong", "do not sum to 1"]),
     ("check_softmax", (m(sm.softmax, "no_keepdims"),), ["raised ValueError", "keepdims=True"]),
     ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "unstable"),),
      ["loss is wrong", "subtract each row's max"]),

@@ -235,6 +235,8 @@ def test_stacked_matches_torch_two_layers(cell):
     s0 = [(h0[l], c0[l]) for l in range(2)] if cell == "lstm" else [h0[l] for l in range(2)]
     h, cache = R.stacked_forward(x, s0, layers, cell)
     dx, ds, dl = R.stacked_backward(dh, cache)
+    print(f"TORCH_STACKED {cell} h {R.rel_error(h, out.detach().numpy()):.1e} dx {R.rel_error(dx, xt.grad.numpy()):.1e} "
+          f"dWh0 {R.rel_error(dl[0][1], module.weight_hh_l0.grad.numpy().T):.1e}")
     assert R.rel_error(h, out.detach().numpy()) < 1e-10
     assert R.rel_error(dx, xt.grad.numpy()) < 1e-10
     dh0 = np.stack([s[0] if cell == "lstm" else s for s in ds])

@@ -71,11 +71,12 @@ PARAM_NAMES = {"rnn": ("dU_xh", "dW_hh", "db"), "lstm": ("dWx", "dWh", "db"), "g
 
 # ---------------------------------------------------------------- whole sequences: nn.RNN, nn.LSTM, nn.GRU
 
+@pytest.mark.parametrize("scale", [0.5, 10.0], ids=["moderate", "saturated"])  # 10: gates at 0 or 1, |a| up to ~100
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
-def test_sequence_matches_torch(kind, T, B, D, H):
+def test_sequence_matches_torch(kind, T, B, D, H, scale):
     rng = np.random.default_rng(T * 100 + B * 10 + H)
-    params = weights(rng, kind, D, H)
+    params = weights(rng, kind, D, H, scale)
     x, h0, c0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H)) * 0.5, rng.standard_normal((B, H))
     dh, dc_last = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
 

@@ -6,6 +6,10 @@
 2. sphinx-thebe puts `const THEBE_JS_URL = "https://unpkg.com/..."` and sphinx-thebe.js on every page even
    when thebe is off. The book has no live-code server, so both are removed: no page mentions a CDN.
 
+3. Chapters are MyST-markdown notebooks, so the theme's download menu offers only the .md source. Here each
+   chapter's executed notebook (myst-nb's <build>/jupyter_execute/<page>.ipynb) is copied next to the sources
+   and offered as ".ipynb" as well, with its outputs, ready to open in Jupyter.
+
 This folder (_static/_ext) is excluded from the copy into the site by `exclude_patterns: _ext/**`.
 """
 
@@ -33,7 +37,23 @@ def _drop_thebe(app, pagename, templatename, context, doctree):
         context["css_files"] = [s for s in context["css_files"] if "sphinx-thebe" not in str(s)]
 
 
+def _offer_executed_notebook(app, pagename, templatename, context, doctree):
+    import shutil
+    from pathlib import Path
+
+    if context.get("page_source_suffix") != ".md" or context.get("ipynb_source"):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.exists():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
 def setup(app):
+    app.connect("html-page-context", _offer_executed_notebook, priority=400)   # before the theme's buttons (501)
     app.connect("config-inited", _drop_vendored_assets, priority=900)
     app.connect("html-page-context", _drop_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

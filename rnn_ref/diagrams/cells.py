@@ -6,6 +6,7 @@ Every function returns the matplotlib Figure; the chapter shows it and closes it
 """
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from .base import COLORS, EDGE_COLOR, FONT_SIZE, arrow, canvas, node, text
@@ -141,14 +142,22 @@ def _gate(ax, xy, s):
     return node(ax, xy, s, kind="gate", shape="box", width=0.75, height=0.5, fontsize=FONT_SIZE - 1)
 
 
-def _line(ax, pts, color=EDGE_COLOR, lw=1.4, head=True):
-    """A polyline through pts, with an arrow head on its last segment."""
+def _line(ax, pts, color=EDGE_COLOR, lw=1.4, head=True, bridge=False):
+    """A polyline through pts, with an arrow head on its last segment. bridge=True draws it over the lines
+    it crosses with a white halo, so that a crossing does not look like a junction."""
     pts = [np.asarray(p, dtype=float) for p in pts]
+    z, fx = (2.5, [patheffects.withStroke(linewidth=lw + 5, foreground="white")]) if bridge else (2, None)
     for a, b in zip(pts[:-2], pts[1:-1]):
-        ax.plot([a[0], b[0]], [a[1], b[1]], color=color, lw=lw, zorder=2, solid_capstyle="round")
+        ax.plot([a[0], b[0]], [a[1], b[1]], color=color, lw=lw, zorder=z, solid_capstyle="round",
+                path_effects=fx)
     style = "-|>" if head else "-"
     ax.add_patch(FancyArrowPatch(pts[-2], pts[-1], arrowstyle=style, mutation_scale=13, color=color, lw=lw,
-                                 zorder=2, shrinkA=0, shrinkB=0))
+                                 zorder=z, shrinkA=0, shrinkB=0, path_effects=fx))
+
+
+def _dot(ax, xy):
+    """A junction: a line splits here."""
+    ax.plot([xy[0]], [xy[1]], "o", color=EDGE_COLOR, ms=4, zorder=3)
 
 
 def draw_lstm_cell():
@@ -159,19 +168,19 @@ def draw_lstm_cell():
     # inputs and the shared pre-activation
     text(ax, (0.35, 0.35), r"$h_{t-1}$", fontsize=FONT_SIZE)
     text(ax, (0.35, top), r"$c_{t-1}$", fontsize=FONT_SIZE)
-    x = node(ax, (2.8, 0.35), r"$x_t$", kind="x", radius=0.3)
+    node(ax, (2.8, 0.35), r"$x_t$", kind="x", radius=0.3)
     gx = [2.2, 3.4, 4.6, 5.8]
     names = [r"$f\ \sigma$", r"$i\ \sigma$", r"$g\ \tanh$", r"$o\ \sigma$"]
-    gates = [_gate(ax, (gx[k], mid), names[k]) for k in range(4)]
+    for k in range(4):
+        _gate(ax, (gx[k], mid), names[k])
     ax.plot([0.75, 1.3, 1.3, 5.8], [0.35, 0.35, 1.2, 1.2], color=EDGE_COLOR, lw=1.4, zorder=2)
     ax.plot([2.8, 2.8], [0.65, 1.2], color=EDGE_COLOR, lw=1.4, zorder=2)
     for gxk in gx:
         _line(ax, [(gxk, 1.2), (gxk, mid - 0.25)])
     text(ax, (4.6, 0.7), r"$a = x_t W_x + h_{t-1} W_h + b$", fontsize=FONT_SIZE - 2, color=COLORS["gate"][1])
     # the cell-state highway
-    mul_f = _op(ax, (2.2, top), r"$\times$")
-    add = _op(ax, (4.0, top), r"$+$")
-    mul_i = _op(ax, (4.0, 3.4), r"$\times$")
+    for xy, s in (((2.2, top), r"$\times$"), ((4.0, top), r"$+$"), ((4.0, 3.4), r"$\times$")):
+        _op(ax, xy, s)
     _line(ax, [(0.75, top), (2.2 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
     _line(ax, [(2.2 + 0.22, top), (4.0 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
     _line(ax, [(4.0 + 0.22, top), (8.7, top)], color=COLORS["h"][1], lw=3.0)
@@ -181,15 +190,14 @@ def draw_lstm_cell():
     _line(ax, [(4.6, mid + 0.25), (4.6, 3.4), (4.0 + 0.22, 3.4)])
     _line(ax, [(4.0, 3.4 + 0.22), (4.0, top - 0.22)])
     # the output
-    tanh_c = node(ax, (7.0, 3.6), r"$\tanh$", kind="gate", shape="box", width=0.75, height=0.45,
+    node(ax, (7.0, 3.6), r"$\tanh$", kind="gate", shape="box", width=0.75, height=0.45,
                   fontsize=FONT_SIZE - 2)
-    mul_o = _op(ax, (7.0, mid), r"$\times$")
+    _op(ax, (7.0, mid), r"$\times$")
     _line(ax, [(7.0, top), (7.0, 3.6 + 0.23)])
     _line(ax, [(7.0, 3.6 - 0.23), (7.0, mid + 0.22)])
     _line(ax, [(5.8 + 0.375, mid), (7.0 - 0.22, mid)])
     _line(ax, [(7.0 + 0.22, mid), (8.0, mid), (8.0, 0.35), (8.7, 0.35)])
     text(ax, (9.05, 0.35), r"$h_t$", fontsize=FONT_SIZE)
-    del x, gates, mul_f, add, mul_i, tanh_c, mul_o
     return fig
 
 
@@ -200,13 +208,13 @@ def draw_gru_cell():
     fig, ax = canvas(9.4, 5.6, scale=0.85)
     top, mid = 4.6, 2.2
     text(ax, (0.35, top), r"$h_{t-1}$", fontsize=FONT_SIZE)
-    x = node(ax, (0.35, 0.35), r"$x_t$", kind="x", radius=0.3)
-    r = _gate(ax, (2.2, mid), r"$r\ \sigma$")
-    z = _gate(ax, (3.6, mid), r"$z\ \sigma$")
-    hw = node(ax, (5.2, 3.3), r"$h W_{hn}$", kind="gate", shape="box", width=1.0, height=0.45,
+    node(ax, (0.35, 0.35), r"$x_t$", kind="x", radius=0.3)
+    _gate(ax, (2.2, mid), r"$r\ \sigma$")
+    _gate(ax, (3.6, mid), r"$z\ \sigma$")
+    node(ax, (5.2, 3.3), r"$h W_{hn}$", kind="gate", shape="box", width=1.0, height=0.45,
               fontsize=FONT_SIZE - 3)
-    mul_r = _op(ax, (5.2, mid), r"$\times$")
-    n = _gate(ax, (6.4, mid), r"$n\ \tanh$")
+    _op(ax, (5.2, mid), r"$\times$")
+    _gate(ax, (6.4, mid), r"$n\ \tanh$")
     # input bus from x_t and h_{t-1} to the gates
     ax.plot([0.65, 6.4], [0.35, 0.35], color=EDGE_COLOR, lw=1.4, zorder=2)
     ax.plot([1.2, 1.2], [top - 0.25, 0.35], color=EDGE_COLOR, lw=1.4, zorder=2)
@@ -214,27 +222,27 @@ def draw_gru_cell():
         _line(ax, [(gxk, 0.35), (gxk, mid - 0.25)])
     _line(ax, [(6.4, 0.35), (6.4, mid - 0.25)])
     text(ax, (5.75, 0.65), r"$x_t W_{xn}$", fontsize=FONT_SIZE - 3, color=COLORS["gate"][1])
-    # reset applied after the matmul
-    _line(ax, [(5.2, top), (5.2, 3.3 + 0.23)])
+    # reset applied after the matmul; h_{t-1} reaches W_hn through its own branch
+    _line(ax, [(1.2, 3.9), (5.2, 3.9), (5.2, 3.3 + 0.23)])
+    _dot(ax, (1.2, 3.9))
+    _dot(ax, (1.2, top))
     _line(ax, [(5.2, 3.3 - 0.23), (5.2, mid + 0.22)])
     _line(ax, [(2.2 + 0.375, mid), (2.6, 1.5), (5.2, 1.5), (5.2, mid - 0.22)])
     _line(ax, [(5.2 + 0.22, mid), (6.4 - 0.375, mid)])
     # the carry: h_t = z * h_{t-1} + (1 - z) * n
-    mul_z = _op(ax, (3.6, top), r"$\times$")
-    add = _op(ax, (7.8, top), r"$+$")
-    mul_n = _op(ax, (7.8, 3.3), r"$\times$")
+    for xy, s in (((3.6, top), r"$\times$"), ((7.8, top), r"$+$"), ((7.8, 3.3), r"$\times$")):
+        _op(ax, xy, s)
     _line(ax, [(0.9, top), (3.6 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
     _line(ax, [(3.6 + 0.22, top), (7.8 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
     _line(ax, [(7.8 + 0.22, top), (8.8, top)], color=COLORS["h"][1], lw=3.0)
     text(ax, (9.1, top), r"$h_t$", fontsize=FONT_SIZE)
-    _line(ax, [(3.6, mid + 0.25), (3.6, top - 0.22)])
+    _line(ax, [(3.6, mid + 0.25), (3.6, top - 0.22)], bridge=True)
     text(ax, (3.35, 3.45), r"$z$", fontsize=FONT_SIZE - 2)
     _line(ax, [(3.85, mid - 0.25), (3.85, 1.0), (8.6, 1.0), (8.6, 3.3), (7.8 + 0.22, 3.3)], color="#777777",
           lw=1.2)
     text(ax, (8.95, 2.3), r"$1-z$", fontsize=FONT_SIZE - 2)
     _line(ax, [(6.4 + 0.375, mid), (7.8, mid), (7.8, 3.3 - 0.22)])
     _line(ax, [(7.8, 3.3 + 0.22), (7.8, top - 0.22)])
-    del x, r, z, hw, mul_r, n, mul_z, add, mul_n
     return fig
 
 

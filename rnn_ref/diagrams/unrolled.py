@@ -61,7 +61,7 @@ def draw_rnn_graph(T=3, with_loss=True, figsize=None):
     Returns the matplotlib Figure (the book's chapter 3 shows it)."""
     height = 5.8 if with_loss else 4.2
     width = 3.7 + 1.8 * (T + 1) + 0.8
-    fig, ax = plt.subplots(figsize=figsize or (width * 0.95, height * 0.95))
+    fig, ax = plt.subplots(figsize=figsize or (width * 0.62, height * 0.62))
     ax.set_xlim(-0.1, width)
     ax.set_ylim(-0.1, height)
     ax.set_aspect("equal")
