@@ -3,6 +3,9 @@
 VENV    ?= .venv
 BIN     := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
+# Small matmuls run ~10x slower with OpenBLAS's thread pool on 2 cores: one thread for the book and the tests.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
 MATHJAX := 3.2.2
 
 .PHONY: book test install install-dev mathjax chromium student-versions benchmarks clean

@@ -24,3 +24,4 @@ from .deep import (deep_transition_backward, deep_transition_forward, deep_trans
 from .grid2d import grid_rnn_backward, grid_rnn_forward, init_grid_rnn
 from .optim import adagrad_step, adam_step, make_optimizer, sgd_momentum_step
 from .tbptt import tbptt_grads, tbptt_train, tbptt_windows
+from .torch_io import from_torch_gru, from_torch_lstm, from_torch_rnn, to_torch_gru, to_torch_lstm, to_torch_rnn

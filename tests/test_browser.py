@@ -88,9 +88,21 @@ def driver():
     shutil.rmtree(profile, ignore_errors=True)
 
 
+REFRESH = re.compile(r'<meta[^>]+http-equiv="refresh"[^>]+url=([^"\']+)', re.I)
+
+
 def page_paths(html):
+    """Every page of the site. index.html is only a redirect to the landing page (Jupyter Book writes it), so
+    it is checked by test_index_redirects_to_the_landing_page and not loaded here."""
     pages = sorted(p.relative_to(html).as_posix() for p in html.glob("book/**/*.html"))
-    return ["index.html", *pages, "search.html", "genindex.html"]
+    return [*pages, "search.html", "genindex.html"]
+
+
+def test_index_redirects_to_the_landing_page(site):
+    html, _ = site
+    m = REFRESH.search((html / "index.html").read_text(encoding="utf-8"))
+    assert m, "index.html is not a redirect: check it in test_every_page_renders_offline instead"
+    assert (html / m.group(1)).exists(), f"index.html redirects to {m.group(1)}, which does not exist"
 
 
 def check_page(drv, base, rel, html):

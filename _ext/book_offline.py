@@ -10,7 +10,7 @@
    chapter's executed notebook (myst-nb's <build>/jupyter_execute/<page>.ipynb) is copied next to the sources
    and offered as ".ipynb" as well, with its outputs, ready to open in Jupyter.
 
-This folder (_static/_ext) is excluded from the copy into the site by `exclude_patterns: _ext/**`.
+This folder sits outside _static/, so it is not copied into the site; `exclude_patterns` keeps Sphinx from reading it.
 """
 
 
@@ -20,9 +20,9 @@ def _name(entry):
 
 def _drop_vendored_assets(app, config):
     config.html_js_files = [f for f in config.html_js_files
-                            if not str(_name(f)).startswith(("mathjax/", "_ext/"))]
+                            if not str(_name(f)).startswith("mathjax/")]
     config.html_css_files = [f for f in config.html_css_files
-                             if not str(_name(f)).startswith(("mathjax/", "_ext/"))]
+                             if not str(_name(f)).startswith("mathjax/")]
 
 
 def _is_thebe(script):
