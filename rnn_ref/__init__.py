@@ -2,26 +2,32 @@
 
 Every function takes and returns numpy arrays; `*_forward` returns (out, cache) and `*_backward(dout, cache)`
 returns gradients in a fixed order. Shapes are time-major: x (T, B, D), h (T, B, H).
+The graders of the exercises are in rnn_ref.checks; the book's diagrams in rnn_ref.diagrams (matplotlib).
 """
-from .clip import clip_by_global_norm, clip_by_value, global_norm
-from .gradcheck import grad_check, norm_rel_error, numerical_gradient, numerical_gradient_array, rel_error
-from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
-from .loss import bits_per_char, log_softmax, perplexity, softmax, softmax_cross_entropy
-from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward, sigmoid
+# The cells
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
-from .architectures import encoder_decoder_backward, encoder_decoder_forward, encoder_decoder_loss, many_to_one_loss
+from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward, sigmoid
+from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+# Output layer and loss
+from .loss import bits_per_char, log_softmax, perplexity, softmax, softmax_cross_entropy
+# Gradients: checking, clipping, truncated BPTT, optimizers
+from .gradcheck import grad_check, norm_rel_error, numerical_gradient, numerical_gradient_array, rel_error
+from .clip import clip_by_global_norm, clip_by_value, global_norm
+from .tbptt import tbptt_grads, tbptt_train, tbptt_windows
+from .optim import adagrad_step, adam_step, make_optimizer, sgd_momentum_step
+# Variants and shapes of problem
 from .bidirectional import bidirectional_backward, bidirectional_forward
-from .charlm import char_lm_loss, char_lm_train_step, generate, init_char_lm, one_hot, sample_index, sgd_step
-from .deep import stacked_rnn_backward, stacked_rnn_forward
-from .architectures import (init_one_to_many, init_sequence_model, many_to_many_loss, one_to_many_backward,
-                            one_to_many_forward, one_to_many_generate, one_to_many_loss, sequence_classifier_loss,
-                            sequence_predict, sequence_regression_loss)
-from .charlm import evaluate_char_lm, train_char_lm
+from .grid2d import grid_rnn_backward, grid_rnn_forward, init_grid_rnn
+from .deep import (deep_transition_backward, deep_transition_forward, deep_transition_loss, init_deep_transition,
+                   stacked_backward, stacked_forward, stacked_rnn_backward, stacked_rnn_forward)
+from .architectures import (encoder_decoder_backward, encoder_decoder_forward, encoder_decoder_loss,
+                            init_one_to_many, init_sequence_model, many_to_many_loss, many_to_one_loss,
+                            one_to_many_backward, one_to_many_forward, one_to_many_generate, one_to_many_loss,
+                            sequence_classifier_loss, sequence_predict, sequence_regression_loss)
+# The character language model and the data
+from .charlm import (char_lm_loss, char_lm_train_step, evaluate_char_lm, generate, init_char_lm, one_hot,
+                     sample_index, sgd_step, train_char_lm)
 from .data import (adding_problem, batchify, decode, delayed_recall, encode, lm_windows, load_corpus, make_vocab,
                    parity)
-from .deep import (deep_transition_backward, deep_transition_forward, deep_transition_loss, init_deep_transition,
-                   stacked_backward, stacked_forward)
-from .grid2d import grid_rnn_backward, grid_rnn_forward, init_grid_rnn
-from .optim import adagrad_step, adam_step, make_optimizer, sgd_momentum_step
-from .tbptt import tbptt_grads, tbptt_train, tbptt_windows
+# PyTorch weights in and out (torch is imported only when these are called)
 from .torch_io import from_torch_gru, from_torch_lstm, from_torch_rnn, to_torch_gru, to_torch_lstm, to_torch_rnn

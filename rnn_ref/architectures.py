@@ -79,7 +79,7 @@ def encoder_decoder_backward(do, cache):
 def encoder_decoder_loss(x, y_in, y_out, h0, params):
     """Cross-entropy of the decoder's logits against y_out (T_out, B): (loss, grads dict)."""
     o, cache = encoder_decoder_forward(x, y_in, h0, params)
-    loss, do = softmax_cross_entropy(o, y_out)
+    loss, do = softmax_cross_entropy(o, as_targets("y_out", y_out, o.shape[:2], o.shape[2]))
     return loss, encoder_decoder_backward(do, cache)[2]
 
 

@@ -31,7 +31,10 @@ def stacked_rnn_forward(x, h0s, layers):
     h0s = as_float_array("h0s", h0s, shape=(len(layers), x.shape[1], None))
     caches, inp = [], x
     for l, (U_xh, W_hh, b) in enumerate(layers):
-        inp, cache = rnn_forward(inp, h0s[l], U_xh, W_hh, b)
+        try:
+            inp, cache = rnn_forward(inp, h0s[l], U_xh, W_hh, b)
+        except ValueError as e:  # say which layer: layer l > 0 reads the (T, B, H) states of layer l-1
+            raise ValueError(f"layers[{l}]: {e}") from None
         caches.append(cache)
     return inp, caches
 
