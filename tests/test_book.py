@@ -3,6 +3,7 @@
 The build (tests/book_build.py) runs once per test run; every test here reads its result or the built site.
 """
 import html as htmllib
+from html.parser import HTMLParser
 import json
 import re
 
@@ -266,3 +267,41 @@ def test_the_detectors_catch_leaks_and_cdn_assets(tmp_path):
     if list(ROOT.glob("solutions/*/*.ipynb")):
         assert pieces, "no distinctive solution piece found in solutions/*/*.ipynb"
         assert all(len(p) >= 40 for p in pieces)
+
+
+class _Figures(HTMLParser):
+    """Collects every <img> of a page with whether it sits inside a <figure> that has a <figcaption>."""
+
+    def __init__(self):
+        super().__init__()
+        self.open_figures, self.images = [], []  # each open figure: [has_caption, its images]
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "figure":
+            self.open_figures.append([False, []])
+        elif tag == "figcaption" and self.open_figures:
+            self.open_figures[-1][0] = True
+        elif tag == "img":
+            img = {"src": dict(attrs).get("src"), "alt": (dict(attrs).get("alt") or "").strip(), "caption": False}
+            self.images.append(img)
+            if self.open_figures:
+                self.open_figures[-1][1].append(img)
+
+    def handle_endtag(self, tag):
+        if tag == "figure" and self.open_figures:
+            has_caption, imgs = self.open_figures.pop()
+            for img in imgs:
+                img["caption"] = has_caption
+
+
+def test_every_figure_has_alt_text_and_a_caption(book):
+    chapters = [f for f in toc_files() if "/exercises/" not in f]
+    n = 0
+    for f in chapters:
+        page = _Figures()
+        page.feed((book.html_dir / f"{f}.html").read_text(encoding="utf-8"))
+        for img in page.images:
+            n += 1
+            assert img["alt"], f"{f}: an image without alt text ({img['src']})"
+            assert img["caption"], f"{f}: an image without a figure caption ({img['src']}, alt {img['alt'][:60]!r})"
+    assert n >= 12, f"only {n} figures in the chapters: the build lost its plots?"
