@@ -45,14 +45,14 @@ def build_dir():
     return Path(os.environ.get("RNN_BOOK_BUILD_DIR", ROOT)).resolve()
 
 
-def _run_build(out):
+def _run_build(out, root=ROOT):
     # One BLAS thread: on 2 shared cores OpenBLAS's pool makes the chapters' small matmuls ~10x slower.
     env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", PYTHONHASHSEED="0",
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     jb = VENV_BIN / "jupyter-book"
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", ".", "-W", "--keep-going", "--path-output", str(out)]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=900)
     seconds = time.perf_counter() - t0
     log = proc.stdout + "\n" + proc.stderr
     executed = sorted(set(re.findall(r"^(\S+): Executing notebook", log, flags=re.M)))

@@ -6,6 +6,7 @@ import html as htmllib
 from html.parser import HTMLParser
 import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -305,3 +306,23 @@ def test_every_figure_has_alt_text_and_a_caption(book):
             assert img["alt"], f"{f}: an image without alt text ({img['src']})"
             assert img["caption"], f"{f}: an image without a figure caption ({img['src']}, alt {img['alt'][:60]!r})"
     assert n >= 12, f"only {n} figures in the chapters: the build lost its plots?"
+
+
+def test_editing_one_chapter_reexecutes_only_that_chapter(book, tmp_path):
+    """A copy of the book's sources with the execution cache of the build above; one chapter gains a code cell.
+    The rebuild must execute that chapter and no other (the cache matches notebooks by their code)."""
+    import shutil
+    from book_build import _run_build, build_dir
+
+    src = tmp_path / "src"
+    for name in ("book", "_static", "_ext"):
+        shutil.copytree(ROOT / name, src / name)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(build_dir() / "_build" / ".jupyter_cache", tmp_path / "out" / "_build" / ".jupyter_cache")
+    chapter = src / "book" / "04_loss.md"
+    chapter.write_text(chapter.read_text() + "\n```{code-cell} ipython3\nprint('an edit')\n```\n")
+    rc, seconds, executed, warnings, log = _run_build(tmp_path / "out", root=src)
+    assert rc == 0 and not warnings, f"the rebuild failed or warned: {warnings[:3]}\n{log[-2000:]}"
+    assert [Path(p).name for p in executed] == ["04_loss.md"], f"executed after editing 04_loss.md: {executed}"
+    print(f"\nrebuild after editing one chapter: {seconds:.1f} s, executed {executed}")
