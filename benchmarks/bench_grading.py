@@ -129,8 +129,8 @@ def main():
         "",
         f"Measured {started} with `python benchmarks/bench_grading.py` on {os.cpu_count()} cores "
         f"({platform.python_implementation()} {platform.python_version()}, {platform.machine()}); load average "
-        f"(1/5/15 min) {load_before} before and {load_after} after: this machine was shared with other jobs, so "
-        "read the numbers as upper bounds.",
+        f"(1/5/15 min) {load_before} before and {load_after} after (a load well above 1 on 2 cores means other "
+        "jobs shared the machine: read the numbers as upper bounds).",
         "",
         f"Autograding through nbgrader's Python API (`NbGraderAPI.autograde`, in one process; each call starts a "
         "fresh kernel and runs the whole notebook, hidden tests included). One correct submission per call, "
