@@ -30,7 +30,7 @@ __all__ = [
     "check_bidirectional_forward", "check_bidirectional_backward", "check_stacked_rnn_forward",
     "check_stacked_rnn_backward", "check_lstm_step_forward", "check_lstm_step_backward", "check_lstm_forward",
     "check_lstm_backward", "check_gru_step_forward", "check_gru_step_backward", "check_gru_forward",
-    "check_gru_backward",
+    "check_gru_backward", "check_own_work",
 ]
 
 # ------------------------------------------------------------------------------------------------ the cases
@@ -561,3 +561,48 @@ def check_gru_backward(fwd, bwd, hidden=False):
                 _backward_ref(gru_forward, gru_backward), fwd=("gru_forward", ("h", "cache"), _first(gru_forward), 1),
                 hyps=hy.GRU_BACKWARD, probes=_rnn_probes("Wh"), case_notes=_NOTES_SEQ)
     return run_check("check_gru_backward", spec, (fwd, bwd), hidden)
+
+
+# ------------------------------------------------------------------------------------------------ own work
+def _uses_reference(code, names, name, ref):
+    """True when the code (or a function nested in it) reaches rnn_ref's function `name`: by an alias of it,
+    or by attribute access on an rnn_ref module (rnn_ref.name, rr.name, or an `import rnn_ref` inside).
+    names: what the function's global and free variables refer to."""
+    used = code.co_names + code.co_freevars
+    if any(names.get(g) is ref for g in used):
+        return True
+    if name in code.co_names and ("rnn_ref" in used or any(
+            getattr(names.get(g), "__name__", "").startswith("rnn_ref") for g in used)):
+        return True
+    return any(_uses_reference(c, names, name, ref) for c in code.co_consts if hasattr(c, "co_names"))
+
+
+def check_own_work(*fns):
+    """For hidden tests: each graded function must be the student's own, not rnn_ref's function of the same name
+    (assigned, imported under another name, or called from a thin wrapper). None, or AssertionError.
+
+    It reads which names the function's code uses, so it catches the direct ways of handing in the reference;
+    like any such test it is a guard, not a proof."""
+    import rnn_ref
+    for f in fns:
+        name = getattr(f, "__name__", "")
+        ref = getattr(rnn_ref, name, None)
+        if ref is None:
+            continue
+        if f is ref or str(getattr(f, "__module__", "")).startswith("rnn_ref"):
+            raise AssertionError(f"{name} is rnn_ref.{name} itself, not your implementation. Write the function "
+                                 f"in your notebook; the graded function must be your own code.")
+        code = getattr(f, "__code__", None)
+        if code is None:
+            continue
+        names = dict(getattr(f, "__globals__", {}))
+        for var, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
+            try:
+                names[var] = cell.cell_contents
+            except ValueError:  # a free variable not bound yet
+                pass
+        if _uses_reference(code, names, name, ref):
+            raise AssertionError(f"Your {name} calls rnn_ref.{name}, the reference it is graded against. "
+                                 f"Write the computation yourself (calling other, earlier rnn_ref pieces is fine "
+                                 f"where the exercise says so).")
+    return None

@@ -238,4 +238,9 @@ def a1_zoo(release_nb, solution_nb):
     i, c = find_cell(nb, "rnn_forward")
     c.source = "import warnings\nwarnings.warn('a warning at definition time')\n" + c.source
     zoo["warnings"] = (nb, 10)
+
+    nb = full()  # handed in the reference as rnn_forward: the visible test passes, the hidden guard does not
+    i, c = find_cell(nb, "rnn_forward")
+    c.source = "import rnn_ref\n\ndef rnn_forward(x, h0, U_xh, W_hh, b):\n    return rnn_ref.rnn_forward(x, h0, U_xh, W_hh, b)\n"
+    zoo["reference_wrapper"] = (nb, 4)
     return zoo

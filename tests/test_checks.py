@@ -270,7 +270,7 @@ def test_every_check_exists_with_the_documented_signature():
         params = list(inspect.signature(getattr(ck, name)).parameters.values())
         assert params[-1].name == "hidden" and params[-1].default is False, name
         assert len(params) == len(REFERENCE[name]) + 1, name
-    assert sorted(ck.__all__) == sorted(REFERENCE)
+    assert sorted(ck.__all__) == sorted([*REFERENCE, "check_own_work"])  # one check per graded function + the guard
 
 
 @pytest.mark.parametrize("hidden", [False, True])
@@ -474,3 +474,51 @@ def test_generic_descriptions_of_a_wrong_output(change, words):
         ck.check_rnn_backward(rr.rnn_forward, bwd)
     for w in words:
         assert w in str(e.value), str(e.value)
+
+
+# ----------------------------------------------------------------------------------------- check_own_work
+def _named(name, fn):
+    fn.__name__ = name
+    return fn
+
+
+def test_check_own_work_rejects_the_reference_handed_in():
+    import rnn_ref
+    from rnn_ref import rnn_forward as aliased
+    from rnn_ref.checks import check_own_work
+
+    def wrapper(x, h0, U_xh, W_hh, b):
+        return rnn_ref.rnn_forward(x, h0, U_xh, W_hh, b)
+
+    def via_alias(*args):
+        return aliased(*args)
+
+    def imports_inside(*args):
+        import rnn_ref as rr
+        return rr.rnn_forward(*args)
+
+    cheats = {"itself": rnn_ref.rnn_forward, "wrapper": _named("rnn_forward", wrapper),
+              "alias": _named("rnn_forward", via_alias), "import inside": _named("rnn_forward", imports_inside)}
+    for how, f in cheats.items():
+        with pytest.raises(AssertionError, match="rnn_ref.rnn_forward"):
+            check_own_work(f)
+        print(how, "rejected")
+
+
+
+def test_check_own_work_accepts_own_code_that_uses_other_reference_pieces():
+    import rnn_ref
+    from rnn_ref.checks import check_own_work
+
+    def rnn_forward(x, h0, U_xh, W_hh, b):          # the student's own loop over rnn_ref's step
+        hs, h = [], h0
+        for x_t in x:
+            h, _ = rnn_ref.rnn_step_forward(x_t, h, U_xh, W_hh, b)
+            hs.append(h)
+        return np.stack(hs), None
+
+    def not_in_rnn_ref(x):                            # a name rnn_ref does not have: nothing to compare
+        return x
+
+    assert check_own_work(rnn_forward, not_in_rnn_ref) is None
+    assert check_own_work(sm.rnn_backward) is None
