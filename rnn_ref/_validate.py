@@ -57,30 +57,23 @@ def as_targets(name, y, shape, num_classes):
     return arr
 
 
+def _finite_number(name, value, ok, expected):
+    """float(value) when it is a finite real number with ok(v) true; else a ValueError saying `expected`."""
+    if _is_real(value):
+        v = float(value)
+        if np.isfinite(v) and ok(v):
+            return v
+    raise ValueError(f"{name}: expected {expected}, got {value!r}")
+
+
 def positive(name, value):
     """A finite number > 0 (clip thresholds, learning rates, temperatures)."""
-    if not _is_real(value):
-        raise ValueError(f"{name}: expected a positive number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a positive number, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name}: expected a positive finite number, got {value!r}")
-    return v
+    return _finite_number(name, value, lambda v: v > 0, "a positive finite number")
 
 
 def nonnegative(name, value):
     """A finite real number >= 0 (a loss per token, for instance)."""
-    if not _is_real(value):
-        raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a number >= 0, got {value!r}") from None
-    if not np.isfinite(v) or v < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
-    return v
+    return _finite_number(name, value, lambda v: v >= 0, "a finite number >= 0")
 
 
 def cache_of(cache, cls, producer):
