@@ -13,8 +13,30 @@ import warnings
 import numpy as np
 
 TOL = 1e-6        # elementwise relative error accepted
+HIDDEN_SEEDS = 100  # case seeds from here up are hidden cases: their inputs also depend on the hidden secret
 FLOOR = 1e-4      # entries smaller than FLOOR * max|expected| are judged on an absolute scale
 IGNORE = object()  # an output whose value is not checked (a cache: whatever the student's forward made it)
+
+
+_SECRET = []  # the hidden-case secret, once read: [int]
+
+
+def set_hidden_secret(secret):
+    """Fix the secret that hidden cases are drawn from (the trusted grader passes the course's secret; tests pass
+    a fixed one). Without it, RNN_REF_HIDDEN_SECRET is read, and failing that a random secret is drawn once per
+    process: the hidden cases are then new in every session, and nobody can know them in advance."""
+    import hashlib
+    _SECRET[:] = [int.from_bytes(hashlib.sha256(str(secret).encode()).digest()[:8], "little")]
+
+
+def case_rng(seed):
+    """The random generator of one case: seed alone for a visible case (seed < HIDDEN_SEEDS), so a student can
+    rebuild it; seed and the hidden secret for a hidden one, so its inputs cannot be known from the source."""
+    if seed < HIDDEN_SEEDS:
+        return np.random.default_rng(seed)
+    if not _SECRET:
+        set_hidden_secret(os.environ.get("RNN_REF_HIDDEN_SECRET") or os.urandom(16).hex())
+    return np.random.default_rng([seed, _SECRET[0]])
 
 
 class CheckFailure(Exception):

@@ -28,7 +28,7 @@ def _ng_cases(hidden):
             [(90, (3,), 1e-5, ""), (91, (2, 3), 1e-5, ""), (92, (2, 2), 1e-2, "step h=1e-2")])
     cases = []
     for seed, shape, h, note in spec:
-        rng = np.random.default_rng(seed)
+        rng = ck.case_rng(seed)
         cases.append(ck.Case(seed, [("x", rng.uniform(-1, 1, shape)), ("h", h)], note=note,
                              w=rng.uniform(0, 1, shape)))
     return cases
