@@ -25,11 +25,17 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.md"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Autograding. A cell that runs longer than this is interrupted and scored as failed (an infinite loop costs
-# its author that cell's points; the rest of the notebook and the batch go on). Every solution cell runs in
-# well under a second; the training run of a4_char_lm in a few seconds.
-c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
+# Autograding runs in the course's trusted grader (grading/): every submission's code in a throwaway sandbox
+# (bubblewrap: no network, not root, no view of the course), every test cell decided by the checks in this
+# process, several submissions at once. A cell, or a call of a student's function, that runs longer than
+# `timeout` is stopped and fails; the whole notebook has `notebook_timeout` seconds (an infinite loop costs its
+# author that cell's points, never the batch's time). The a4 training run takes a few seconds.
+from grading.autograde import SandboxedExecute, install  # noqa: E402
+
+install()
+c.SandboxedExecute.timeout = 60
+c.SandboxedExecute.notebook_timeout = 300
+c.CourseAutograde.jobs = 0          # submissions graded at once; 0: the number of cores
 # A test cell a student deleted is put back (from the gradebook) and run, so deleting a failing test does not
 # dodge it; nbgrader logs "Missing grade cell ... adding to notebook".
 c.OverwriteCells.add_missing_cells = True
@@ -42,7 +48,7 @@ c.OverwriteCells.add_missing_cells = True
 from nbgrader import utils as _utils  # noqa: E402
 from nbgrader.api import Gradebook as _Gradebook  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    CheckCellMetadata, ClearOutput, DeduplicateIds, Execute, IgnorePattern, LimitOutput, NbGraderPreprocessor,
+    CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput, NbGraderPreprocessor,
     OverwriteCells, OverwriteKernelspec, SaveAutoGrades, AssignLatePenalties)
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 
@@ -91,26 +97,20 @@ def _safe_checksum(cell):
 
 
 class ReportFailures(NbGraderPreprocessor):
-    """After execution: warn about every graded cell that timed out, and log each student's failing tests."""
+    """After grading: log each student's failing test cells, one line per notebook."""
 
     def preprocess(self, nb, resources):
-        who = _who(resources)
         failed = []
         for cell in nb.cells:
-            if not (_utils.is_grade(cell) and cell.cell_type == "code"):
-                continue
-            gid = cell.metadata.nbgrader["grade_id"]
-            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-            if any(o.ename == "CellTimeoutError" for o in errors):
-                self.log.warning("%s: %s timed out (more than %s s, an infinite loop?) and scores 0",
-                                 who, gid, self.config.Execute.get("timeout", 30))
-            if errors:
-                failed.append(f"{gid} ({errors[0].ename})")
-        self.log.info("%s: %s", who, "failed " + ", ".join(failed) if failed else "every test cell passed")
+            if _utils.is_grade(cell) and cell.cell_type == "code":
+                errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+                if errors:
+                    failed.append(f"{cell.metadata.nbgrader['grade_id']} ({errors[0].ename})")
+        self.log.info("%s: %s", _who(resources), "failed " + ", ".join(failed) if failed else "every test cell passed")
         return nb, resources
 
 
 c.Autograde.sanitize_preprocessors = [ReportTampering, ClearOutput, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]
-c.Autograde.autograde_preprocessors = [Execute, ReportFailures, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [SandboxedExecute, ReportFailures, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties]

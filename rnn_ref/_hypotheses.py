@@ -16,10 +16,15 @@ from .lstm import sigmoid
 
 
 # ------------------------------------------------------------------------------------------------ numerical gradient
+# A scalar function of x (read in place) whose gradient x^2 + 2 + e^x + w is never near zero and whose second and
+# third derivatives are large enough that a forward difference or a wrong step shows. Written as an expression so
+# that the grader's sandbox can build the same function next to the student's x.
+NG_EXPR = "float(np.sum(x ** 3 / 3.0 + 2.0 * x + np.exp(x) + w * x))"
+_NG_CODE = compile(NG_EXPR, "<the checked function>", "eval")
+
+
 def _ng_func(x, w):
-    """A scalar function of x (read in place) whose gradient x^2 + 2 + e^x + w is never near zero and whose
-    second and third derivatives are large enough that a forward difference or a wrong step shows."""
-    return lambda: float(np.sum(x ** 3 / 3.0 + 2.0 * x + np.exp(x) + w * x))
+    return lambda: eval(_NG_CODE, {"np": np}, {"x": x, "w": w})
 
 
 def _ng_cases(hidden):
@@ -88,7 +93,11 @@ def check_numerical_gradient(f, hidden=False):
         where = f"\n  case {i + 1} of {len(_ng_cases(hidden))}: {case.label()}"
         try:
             with ck.quiet(record):
-                got = f(func, x, h)
+                in_sandbox = getattr(f, "numerical_gradient_in_sandbox", None)
+                if in_sandbox is None:
+                    got = f(func, x, h)
+                else:  # f lives in the grader's sandbox: so must func, to read the x that f changes
+                    got, x[...], calls[0] = in_sandbox(x, w, h, NG_EXPR)
         except NotImplementedError:
             raise AssertionError(f"{name}: numerical_gradient is not implemented yet: it raised "
                                  f"NotImplementedError. Replace the `raise NotImplementedError` line with your "

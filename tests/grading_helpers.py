@@ -62,7 +62,7 @@ class Course:
         self.ipc = _ipc_dir()
         overrides = {"KernelManager.transport": "ipc", "KernelManager.ip": os.path.join(self.ipc, "k")}
         if timeout is not None:
-            overrides["Execute.timeout"] = timeout
+            overrides["SandboxedExecute.timeout"] = timeout
         self.cfg = release_exercises.course_config(self.root, **overrides)
         self.api = release_exercises.make_api(self.cfg, log_level=log_level)
 
@@ -141,6 +141,29 @@ class Course:
         return result
 
 
+def cli_course(root):
+    """A course directory at `root` for nbgrader's command line, as an instructor uses it: its nbgrader_config.py
+    loads the repository's (so autograde runs the course's sandboxed grader) and points the course at root, with
+    the repository's solutions/ as source. Returns (root, run): run(*command, check=True) runs a command in root
+    with this Python's bin/ first on PATH and returns the CompletedProcess (output captured)."""
+    import subprocess
+    root = os.path.abspath(root)
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "nbgrader_config.py"), "w") as f:
+        f.write(f"c = get_config()  # noqa: F821\n"
+                f"load_subconfig({os.path.join(ROOT, 'nbgrader_config.py')!r})  # noqa: F821\n"
+                f"c.CourseDirectory.root = {root!r}\n"
+                f"c.CourseDirectory.source_directory = {os.path.join(ROOT, 'solutions')!r}\n")
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+
+    def run(*cmd, check=True):
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=1800)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+    return root, run
+
+
 def read_csv(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -209,9 +232,9 @@ def a1_zoo(release_nb, solution_nb):
     replace_in_cell(nb, "rnn_forward", "    T, B, _ = x.shape\n", "    while True:\n        pass\n")
     zoo["infinite_loop"] = (nb, 4)
 
-    nb = full()  # the kernel dies while rnn_forward is tested: nbgrader cannot grade the notebook
+    nb = full()  # the process dies while rnn_forward is tested: that cell and the ones after it score 0
     replace_in_cell(nb, "rnn_forward", "    T, B, _ = x.shape\n", "    import os\n    os._exit(1)\n")
-    zoo["kernel_crash"] = (nb, 0)
+    zoo["kernel_crash"] = (nb, 4)
 
     zoo["not_json"] = ('{"cells": [ this is not a notebook', 0)
 

@@ -96,23 +96,23 @@ def test_bad_submissions_cost_only_their_authors(course):
 
     # one clear line per problem, naming the student
     for student, words in [
-            ("infinite_loop", "test_rnn_forward timed out"),
+            ("infinite_loop", "test_rnn_forward: rnn_forward timed out"),
+            ("kernel_crash", "the sandbox was stopped at cell"),
             ("deleted_test", "graded cell(s) test_rnn_forward missing"),
             ("duplicated_test", "test_rnn_step_forward appears more than once"),
             ("edited_locked", "locked cell test_rnn_forward was edited")]:
         lines = [line for line in log.splitlines() if f"student '{student}', a1_forward/a1_forward.ipynb: " in line]
         assert any(words in line for line in lines), (student, words, log)
-    for student in ("kernel_crash", "not_json"):
-        assert f"There was an error processing assignment 'a1_forward' for student '{student}'" in log
-    assert "Kernel died" in log and "Notebook does not appear to be JSON" in log
+    assert "There was an error processing assignment 'a1_forward' for student 'not_json'" in log
+    assert "Notebook does not appear to be JSON" in log
     for student in ("solution", "untouched", "half_done", "warnings"):
         assert f"'{student}'" not in log, f"{student} should raise no alarm:\n{log}"
 
     result = c.generate_feedback(name)
     assert result["success"], result.get("log", "") + result.get("error", "")
     for student in zoo:
-        # the two notebooks that could not be graded have no feedback; everybody else has
-        assert os.path.exists(c.feedback_path(student, name)) == (student not in ("kernel_crash", "not_json"))
+        # the notebook that could not be read has no feedback; everybody else has
+        assert os.path.exists(c.feedback_path(student, name)) == (student != "not_json")
     feedback = open(c.feedback_path("edited_locked", name), encoding="utf-8").read()
     assert "trust me" not in feedback and "check_rnn_forward" in feedback   # the original test was graded
 
