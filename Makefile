@@ -8,13 +8,14 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 MATHJAX := 3.2.2
 
-.PHONY: book test install install-dev mathjax chromium student-versions benchmarks benchmarks-full clean
+.PHONY: book test install install-dev mathjax chromium sandbox student-versions benchmarks benchmarks-full clean
 
 book: install mathjax
+	@$(MAKE) -s sandbox || echo "warning: bubblewrap is missing; autograding refuses to run without its sandbox (apt-get install bubblewrap)"
 	jupyter-book build .
 	@echo "The book is in _build/html/index.html (open it in a browser; it needs no network)."
 
-test: install-dev mathjax chromium
+test: install-dev mathjax chromium sandbox
 	python -m pytest -n 2
 
 $(BIN)/python:
@@ -40,6 +41,11 @@ _static/mathjax/tex-svg.js:
 chromium:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# bubblewrap: the sandbox that autograding runs every submission in (Debian package; needs root to install).
+sandbox:
+	@command -v bwrap >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
 
 # Regenerate the student notebooks under book/exercises/ from solutions/ (nbgrader generate_assignment).
 student-versions: install

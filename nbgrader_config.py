@@ -110,6 +110,11 @@ class ReportFailures(NbGraderPreprocessor):
         return nb, resources
 
 
+# Feedback shows each test cell's result, not the hidden tests' code.
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
 c.Autograde.sanitize_preprocessors = [ReportTampering, ClearOutput, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [SandboxedExecute, ReportFailures, IgnorePattern, ClearMetadataPreprocessor,

@@ -147,7 +147,20 @@ class CourseAutograde(Autograde):
             SandboxedExecute.done.clear()
             if pool is not None:
                 pool.close()
+        self._write_reports({self._ids(a)["assignment_id"] for a in self.assignments})
         self._report_errors(errors)
+
+    def _write_reports(self, assignments):
+        from .report import write_reports
+        for aid in sorted(assignments):
+            try:
+                out, flagged = write_reports(self.coursedir.root, aid)
+                for student, fname, sim, _ in flagged:
+                    self.log.warning("student %r, %s: %s is %s similar to rnn_ref's own source (a flag to read, "
+                                     "not a score)", student, aid, fname, sim)
+                self.log.info("What the class got wrong: %s", os.path.join(out, "causes.html"))
+            except Exception:  # a report is a convenience: it never fails the grading
+                self.log.warning("Could not write the reports of %s:\n%s", aid, traceback.format_exc())
 
     def _collect(self, pool, waiting, errors, block):
         """Score every submission whose notebooks are all graded."""

@@ -240,7 +240,9 @@ class Notebook:
                 notes.append(f"{name}: your loop is right. With the reference {steps} in place of yours every case "
                              f"agrees, so only the step is wrong, and it is graded in its own test cell: this cell "
                              f"keeps its points. What your own step gives here:\n{e}\n")
-            except (StudentError, StudentNameError, NotImplementedError) as e:
+            except StudentNameError as e:
+                return outputs + [_error("NameError", str(e))]
+            except (StudentError, NotImplementedError) as e:
                 return outputs + [_error(type(e).__name__, str(e))]
             except Exception as e:  # a fault of the grader's own, not the student's: scored 0 and logged
                 self.incidents.append(f"{name} failed inside the grader ({type(e).__name__}: {e}); regrade after a fix")

@@ -85,12 +85,16 @@ def _resolve(node):
     raise wire.WireError("unknown node")
 
 
+def _own(tag):
+    return HANDLES.get(tag.get("__handle__")) if "__handle__" in tag else None
+
+
 def send(tree):
     wire.send(OUT, tree, _other)
 
 
 def recv():
-    return wire.recv(IN, _resolve)
+    return wire.recv(IN, _resolve, own=_own)
 
 
 # ------------------------------------------------------------------------------------------- the stub rnn_ref

@@ -141,10 +141,10 @@ class Course:
         return result
 
 
-def cli_course(root):
+def cli_course(root, extra=""):
     """A course directory at `root` for nbgrader's command line, as an instructor uses it: its nbgrader_config.py
     loads the repository's (so autograde runs the course's sandboxed grader) and points the course at root, with
-    the repository's solutions/ as source. Returns (root, run): run(*command, check=True) runs a command in root
+    the repository's solutions/ as source, and `extra` config lines appended. Returns (root, run): run(*command, check=True) runs a command in root
     with this Python's bin/ first on PATH and returns the CompletedProcess (output captured)."""
     import subprocess
     root = os.path.abspath(root)
@@ -153,7 +153,7 @@ def cli_course(root):
         f.write(f"c = get_config()  # noqa: F821\n"
                 f"load_subconfig({os.path.join(ROOT, 'nbgrader_config.py')!r})  # noqa: F821\n"
                 f"c.CourseDirectory.root = {root!r}\n"
-                f"c.CourseDirectory.source_directory = {os.path.join(ROOT, 'solutions')!r}\n")
+                f"c.CourseDirectory.source_directory = {os.path.join(ROOT, 'solutions')!r}\n" + extra)
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
 
     def run(*cmd, check=True):
