@@ -196,7 +196,7 @@ def attention_encoder_decoder_loss(x, y_in, y_out, h0, params):
     """Cross-entropy of the logits against y_out (T_out, B), summed over time and averaged over the batch:
     (loss, grads dict keyed like params)."""
     o, _, cache = attention_encoder_decoder_forward(x, y_in, h0, params)
-    loss, do = softmax_cross_entropy(o, _tokens("y_out", y_out, o.shape[2], o.shape[1]))
+    loss, do = softmax_cross_entropy(o, as_targets("y_out", y_out, o.shape[:2], o.shape[2]))
     return loss, attention_encoder_decoder_backward(do, cache)[2]
 
 
