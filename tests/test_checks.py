@@ -427,7 +427,7 @@ def test_every_hypothesis_differs_from_the_reference_somewhere():
     # a hypothesis equal to the reference would blame a right answer
     from rnn_ref import _checking as C
     for name, fns in REFERENCE.items():
-        if name == "check_numerical_gradient":
+        if name in ("check_numerical_gradient", "check_attention_training"):   # not comparisons with hypotheses
             continue
         getattr(ck, name)(*fns)
         spec = C.SPECS[name]
