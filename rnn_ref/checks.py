@@ -572,10 +572,10 @@ def check_gru_backward(fwd, bwd, hidden=False):
 # ------------------------------------------------------------------------------------------------ attention
 # (seed, T_in, B, H_dec, H_enc, A, note, weight scale, score scale). H_dec != H_enc so that s and h_enc cannot
 # be swapped; "large scores" makes exp overflow unless the max is subtracted first.
-_ATT_VISIBLE = [(60, 5, 3, 4, 6, 3, "", 0.7, 1.5), (61, 4, 1, 3, 2, 4, "B=1", 0.7, 1.5),
-                (62, 1, 2, 3, 4, 2, "T_in=1", 0.7, 1.5)]
-_ATT_HIDDEN = [(160, 6, 4, 5, 3, 4, "", 0.6, 1.5), (161, 3, 1, 2, 4, 3, "B=1", 0.8, 1.5),
-               (162, 1, 3, 4, 2, 5, "T_in=1", 0.7, 1.5), (163, 4, 2, 3, 3, 2, "large scores", 1.0, 500.0)]
+_ATT_VISIBLE = [(73, 5, 3, 4, 6, 3, "", 0.7, 1.5), (74, 4, 1, 3, 2, 4, "B=1", 0.7, 1.5),
+                (75, 1, 2, 3, 4, 2, "T_in=1", 0.7, 1.5)]
+_ATT_HIDDEN = [(173, 6, 4, 5, 3, 4, "", 0.6, 1.5), (174, 3, 1, 2, 4, 3, "B=1", 0.8, 1.5),
+               (175, 1, 3, 4, 2, 5, "T_in=1", 0.7, 1.5), (176, 4, 2, 3, 3, 2, "large scores", 1.0, 500.0)]
 _NOTES_ATT = {"T_in=1": "where the single weight is 1 whatever the scores, so the mistake is in the scores, "
                         "the softmax or their gradients.",
               "B=1": _NOTES_SEQ["B=1"]}
