@@ -24,6 +24,9 @@ from .architectures import (encoder_decoder_backward, encoder_decoder_forward, e
                             init_one_to_many, init_sequence_model, many_to_many_loss, many_to_one_loss,
                             one_to_many_backward, one_to_many_forward, one_to_many_generate, one_to_many_loss,
                             sequence_classifier_loss, sequence_predict, sequence_regression_loss)
+from .attention import (additive_attention_backward, additive_attention_forward, attention_encoder_decoder_backward,
+                        attention_encoder_decoder_forward, attention_encoder_decoder_loss, attention_greedy_decode,
+                        encoder_decoder_greedy_decode, init_attention_encoder_decoder, init_encoder_decoder)
 # The character language model and the data
 from .charlm import (char_lm_loss, char_lm_train_step, evaluate_char_lm, generate, init_char_lm, one_hot,
                      sample_index, sgd_step, train_char_lm)

@@ -1,6 +1,6 @@
 """Generate the student versions of the exercises: solutions/<name>/<name>.ipynb -> book/exercises/<name>.ipynb.
 
-    python scripts/release_exercises.py            # (re)write the eight student notebooks
+    python scripts/release_exercises.py            # (re)write the nine student notebooks
     python scripts/release_exercises.py a3_bptt    # just one
     python scripts/release_exercises.py --check    # exit 1, naming them, if any committed notebook is stale
 
@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
 EXERCISES = os.path.join(ROOT, "book", "exercises")
 ASSIGNMENTS = ["a1_forward", "a2_loss", "a3_bptt", "a4_char_lm", "a5_architectures", "a6_bidirectional_deep",
-               "a7_lstm", "a8_gru"]
+               "a7_lstm", "a8_gru", "a9_attention"]
 
 
 def ensure_alembic_on_path():
@@ -158,7 +158,7 @@ def write(names=None):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("names", nargs="*", help="assignments (default: all eight)")
+    p.add_argument("names", nargs="*", help="assignments (default: all nine)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if any student version is stale")
     args = p.parse_args(argv)
     unknown = [n for n in args.names if n not in ASSIGNMENTS]

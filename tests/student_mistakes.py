@@ -546,3 +546,74 @@ def gru_backward(dh, caches, mistake=None):
         dx[t], dnext, *p = gru_step_backward(g, caches[t], mistake if mistake in ("no_direct", "no_tanh") else None)
         acc = list(p) if mistake == "assign" else [a + q for a, q in zip(acc, p)]
     return (np.stack(dx), dnext, *acc)
+
+
+# ------------------------------------------------------------------------------------------------ attention
+def additive_attention_forward(s, h_enc, W_s, W_h, v, mistake=None):
+    T_in = h_enc.shape[0]
+    q = 0.0 if mistake == "no_s" else s @ W_s                       # (B, A), the same for every position
+    a = np.stack([np.tanh(h_enc[j] @ W_h + q) for j in range(T_in)])
+    e = np.einsum("tba,a->tb", a, v)
+    axis = -1 if mistake == "softmax_batch" else 0                  # softmax(e) with numpy's default axis
+    w = np.exp(e - e.max(axis=axis, keepdims=True))
+    alpha = w / w.sum(axis=axis, keepdims=True)
+    context = np.einsum("tb,tbh->bh", alpha, h_enc)
+    return context, alpha, {"s": s, "h": h_enc, "W_s": W_s, "W_h": W_h, "v": v, "a": a, "alpha": alpha}
+
+
+def additive_attention_backward(dcontext, cache, mistake=None):
+    h, a, alpha, v = cache["h"], cache["a"], cache["alpha"], cache["v"]
+    dalpha = np.einsum("bh,tbh->tb", dcontext, h)
+    de = alpha * (dalpha - np.sum(alpha * dalpha, axis=0, keepdims=True))
+    if mistake == "softmax_no_sub":
+        de = alpha * dalpha
+    dz = de[:, :, None] * v[None, None, :] * (1 - a ** 2)
+    ds = np.zeros_like(cache["s"])
+    dW_s, dW_h = np.zeros_like(cache["W_s"]), np.zeros_like(cache["W_h"])
+    dh = np.zeros_like(h)
+    for j in range(h.shape[0]):
+        ds += dz[j] @ cache["W_s"].T
+        dW_s += cache["s"].T @ dz[j]
+        dW_h += h[j].T @ dz[j]
+        dh[j] = dz[j] @ cache["W_h"].T
+        if mistake != "no_direct":
+            dh[j] += alpha[j][:, None] * dcontext
+    dv = np.einsum("tba,tb->a", a, de)
+    return ds, dh, dW_s, dW_h, dv
+
+
+def attention_encoder_decoder_loss(x, y_in, y_out, h0, params, mistake=None):
+    """Built like a student would: rnn_ref's RNN and loss pieces around the attention step above."""
+    import rnn_ref
+    p = params
+    K = p["U_dec"].shape[0]
+    h_enc, enc_cache = rnn_ref.rnn_forward(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
+    s, dec_cache = rnn_ref.rnn_forward(rnn_ref.one_hot(y_in, K), h_enc[-1], p["U_dec"], p["W_dec"], p["b_dec"])
+    steps = [additive_attention_forward(s[t], h_enc, p["W_s"], p["W_h"], p["v"]) for t in range(len(s))]
+    ctx = np.stack([c for c, _, _ in steps])
+    o = s @ p["V_ho"] + ctx @ p["V_co"] + p["b_y"]
+    loss, do = rnn_ref.softmax_cross_entropy(o, y_out)
+    grads = {k: np.zeros_like(a) for k, a in p.items()}
+    grads["V_ho"] = np.einsum("tbh,tbk->hk", s, do)
+    grads["V_co"] = np.einsum("tbh,tbk->hk", ctx, do)
+    grads["b_y"] = do.sum(axis=(0, 1))
+    ds = do @ p["V_ho"].T
+    dh_enc = np.zeros_like(h_enc)
+    for t, (_, _, cache) in enumerate(steps):
+        ds_t, dh_t, dW_s, dW_h, dv = additive_attention_backward(do[t] @ p["V_co"].T, cache,
+                                                                 "no_direct" if mistake == "no_direct" else None)
+        if mistake != "no_att_ds":
+            ds[t] += ds_t
+        dh_enc += dh_t
+        grads["W_s"] += dW_s
+        grads["W_h"] += dW_h
+        grads["v"] += dv
+    _, dh_dec0, grads["U_dec"], grads["W_dec"], grads["b_dec"] = rnn_ref.rnn_backward(ds, dec_cache)
+    if mistake != "no_dec_init":
+        dh_enc[-1] += dh_dec0
+    _, _, grads["U_enc"], grads["W_enc"], grads["b_enc"] = rnn_ref.rnn_backward(dh_enc, enc_cache)
+    if mistake == "ascent":
+        grads = {k: -g for k, g in grads.items()}
+    if mistake == "frozen_attention":          # the attention's weights never learn
+        grads.update({k: np.zeros_like(grads[k]) for k in ("W_s", "W_h", "v", "V_co")})
+    return loss, grads

@@ -46,6 +46,10 @@ REFERENCE = {
     "check_gru_step_backward": (rr.gru_step_forward, rr.gru_step_backward),
     "check_gru_forward": (rr.gru_forward,),
     "check_gru_backward": (rr.gru_forward, rr.gru_backward),
+    "check_additive_attention_forward": (rr.additive_attention_forward,),
+    "check_additive_attention_backward": (rr.additive_attention_forward, rr.additive_attention_backward),
+    "check_attention_encoder_decoder_loss": (rr.attention_encoder_decoder_loss,),
+    "check_attention_training": (rr.attention_encoder_decoder_loss,),
 }
 
 # Correct implementations written differently from the reference (dict and list caches, per-step loops,
@@ -78,6 +82,10 @@ ALTERNATES = {
     "check_gru_step_backward": [(sm.gru_step_forward, sm.gru_step_backward)],
     "check_gru_forward": [(sm.gru_forward,)],
     "check_gru_backward": [(sm.gru_forward, sm.gru_backward)],
+    "check_additive_attention_forward": [(sm.additive_attention_forward,)],
+    "check_additive_attention_backward": [(sm.additive_attention_forward, sm.additive_attention_backward)],
+    "check_attention_encoder_decoder_loss": [(sm.attention_encoder_decoder_loss,)],
+    "check_attention_training": [(sm.attention_encoder_decoder_loss,)],
 }
 
 
@@ -255,6 +263,30 @@ MISTAKES = [
      ["dx is wrong", "no gradient flows back through time"]),
     ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "assign")), ["dWx is wrong", "one time step"]),
     ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "no_direct")), ["dx is wrong", "direct path"]),
+    # attention
+    ("check_additive_attention_forward", (m(sm.additive_attention_forward, "softmax_batch"),),
+     ["context is wrong", "softmax runs over the batch", "axis 0"]),
+    ("check_additive_attention_forward", (m(sm.additive_attention_forward, "no_s"),),
+     ["context is wrong", "ignore the decoder state s"]),
+    ("check_additive_attention_backward", (sm.additive_attention_forward, m(sm.additive_attention_backward,
+                                                                             "no_direct")),
+     ["dh_enc is wrong", "direct gradient of the context", "right: ds, dW_s, dW_h, dv"]),
+    ("check_additive_attention_backward", (sm.additive_attention_forward, m(sm.additive_attention_backward,
+                                                                             "softmax_no_sub")),
+     ["ds is wrong", "sum_i alpha_i * dalpha_i"]),
+    ("check_additive_attention_backward", (m(sm.additive_attention_forward, "softmax_batch"),
+                                           sm.additive_attention_backward),
+     ["Your additive_attention_forward", "fix it first"]),
+    ("check_attention_encoder_decoder_loss", (m(sm.attention_encoder_decoder_loss, "no_direct"),),
+     ["grads['U_enc'] is wrong", "direct gradient"]),
+    ("check_attention_encoder_decoder_loss", (m(sm.attention_encoder_decoder_loss, "no_dec_init"),),
+     ["grads['U_enc'] is wrong", "dh_enc[-1] += dh_dec0"]),
+    ("check_attention_encoder_decoder_loss", (m(sm.attention_encoder_decoder_loss, "no_att_ds"),),
+     ["grads['U_enc'] is wrong", "s_t also feeds the attention"]),
+    ("check_attention_training", (m(sm.attention_encoder_decoder_loss, "ascent"),),
+     ["of the test digits in the right place", "at least 90% expected"]),
+    ("check_attention_training", (m(sm.attention_encoder_decoder_loss, "frozen_attention"),),
+     ["of the test digits in the right place", "at least 90% expected"]),
 ]
 
 
@@ -395,7 +427,7 @@ def test_every_hypothesis_differs_from_the_reference_somewhere():
     # a hypothesis equal to the reference would blame a right answer
     from rnn_ref import _checking as C
     for name, fns in REFERENCE.items():
-        if name == "check_numerical_gradient":
+        if name in ("check_numerical_gradient", "check_attention_training"):   # not comparisons with hypotheses
             continue
         getattr(ck, name)(*fns)
         spec = C.SPECS[name]
