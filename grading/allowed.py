@@ -14,6 +14,7 @@ ALLOWED = {
     "a6_bidirectional_deep": ("rnn_backward", "rnn_forward"),
     "a7_lstm": ("rel_error", "sigmoid"),
     "a8_gru": ("rel_error", "sigmoid"),
+    "a9_attention": ("one_hot", "rnn_backward", "rnn_forward", "softmax_cross_entropy"),
 }
 
 # A sequence check whose loop is graded on its own when it fails: the step functions it calls are swapped for

@@ -33,12 +33,6 @@ class NotPlain(Exception):
     """Raised by an encoder's `other` hook for an object it cannot send (callers turn it into a handle)."""
 
 
-class TaggedTuple(tuple):
-    """A tuple whose original (a namedtuple cache) lives on the other side: readable here like any tuple, and
-    sent back as its tag, so that the other side gets its own object again."""
-    tag = None
-
-
 def encode(tree, other=None):
     """(json bytes, list of array buffers) for a tree; other(obj) -> JSON node for anything not plain."""
     blobs, offset = [], [0]
@@ -59,15 +53,8 @@ def encode(tree, other=None):
             return node
         if type(v) is list:
             return [enc(x, depth + 1) for x in v]
-        if isinstance(v, tuple):
-            items = [enc(x, depth + 1) for x in v]
-            if type(v) is tuple:
-                return {"__tuple__": items}
-            if isinstance(v, TaggedTuple):
-                return {"__tuple__": items, "tag": v.tag}
-            if other is None:
-                raise NotPlain(type(v).__name__)
-            return {"__tuple__": items, "tag": other(v)}
+        if type(v) is tuple:
+            return {"__tuple__": [enc(x, depth + 1) for x in v]}
         if type(v) is dict and all(type(k) in (str, int) for k in v):
             return {"__dict__": [[k, enc(x, depth + 1)] for k, x in v.items()]}
         if other is None:
@@ -78,9 +65,8 @@ def encode(tree, other=None):
     return text, blobs
 
 
-def decode(text, blob, resolve=None, own=None):
-    """The tree of a frame. resolve(node) turns handle nodes back into objects; own(tag) gives back this side's
-    object for a tagged tuple that is one of ours (else None: the tuple stays a TaggedTuple)."""
+def decode(text, blob, resolve=None):
+    """The tree of a frame; resolve(node) turns handle nodes back into objects."""
     try:
         root = json.loads(text)
     except (ValueError, UnicodeDecodeError) as e:
@@ -106,16 +92,7 @@ def decode(text, blob, resolve=None, own=None):
             a = np.frombuffer(view[start:start + nbytes], dtype=dt).reshape(shape).copy()
             return a[()] if v.get("scalar") and a.ndim == 0 else a
         if "__tuple__" in v:
-            items = tuple(dec(x, depth + 1) for x in v["__tuple__"])
-            tag = v.get("tag")
-            if not isinstance(tag, dict):
-                return items
-            mine = own(tag) if own is not None else None
-            if mine is not None:
-                return mine
-            t = TaggedTuple(items)
-            t.tag = tag
-            return t
+            return tuple(dec(x, depth + 1) for x in v["__tuple__"])
         if "__dict__" in v:
             return {k: dec(x, depth + 1) for k, x in v["__dict__"] if type(k) in (str, int)}
         if resolve is not None:
@@ -133,7 +110,7 @@ def send(fd, tree, other=None):
     _write_all(fd, HEADER.pack(len(text), nblob) + text + b"".join(blobs))
 
 
-def recv(fd, resolve=None, wait=None, own=None):
+def recv(fd, resolve=None, wait=None):
     """The next tree from fd, or None at end of file. wait(): called before each read (for deadlines)."""
     head = _read_exact(fd, HEADER.size, wait, eof_ok=True)
     if head is None:
@@ -143,7 +120,7 @@ def recv(fd, resolve=None, wait=None, own=None):
         raise WireError(f"a frame of {n_text + n_blob} bytes is larger than allowed")
     text = _read_exact(fd, n_text, wait)
     blob = _read_exact(fd, n_blob, wait) if n_blob else b""
-    return decode(text, blob, resolve, own)
+    return decode(text, blob, resolve)
 
 
 def _write_all(fd, data):
