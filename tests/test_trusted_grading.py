@@ -138,6 +138,18 @@ def test_a_sandbox_past_its_deadline_is_killed_with_everything_it_started():
     assert not os.path.exists(f"/proc/{pid}")
 
 
+def test_as_a_normal_user_the_sandbox_maps_it_to_nobody(monkeypatch):
+    import grading.sandbox as sb
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 1000)
+    cmd = sb.command(Limits(), 5, 6, 60001)
+    assert cmd[cmd.index("--unshare-user"):][:5] == ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    assert not any("setpriv" in a or a.startswith("--nproc") for a in cmd)
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 0)
+    cmd = sb.command(Limits(), 5, 6, 60001)
+    assert "--unshare-user" not in cmd and "--reuid=60001" in cmd and "--nproc=16" in cmd
+    assert "--unshare-net" in cmd and "--unshare-pid" in cmd and "--die-with-parent" in cmd
+
+
 def test_no_sandbox_no_grading(monkeypatch):
     import grading.sandbox as sb
     monkeypatch.setattr(sb, "_CHECKED", [])
