@@ -174,6 +174,9 @@ class Notebook:
         reply = self.box.ask({"op": "run", "source": source, "label": label, "timeout": self.options.cell_timeout},
                              self.options.cell_timeout)
         outputs = [_stream(reply["stdout"])] if reply.get("stdout") else []
+        if reply.get("cut"):
+            self.incidents.append(f"{label} printed {reply['cut']:,} characters more than the {reply.get('kept', 0):,} "
+                                  f"kept")
         err = reply.get("error")
         if err:
             outputs.append(_error(str(err.get("ename")), str(err.get("evalue")), map(str, err.get("traceback", []))))

@@ -209,7 +209,7 @@ def _error(e):
 
 
 def _captured(fn, timeout):
-    """(result, error, stdout, warnings) of fn(), with prints and warnings kept, never shown."""
+    """(result, error, output (a Capped), warnings) of fn(), with prints and warnings kept, never shown."""
     out = Capped()
     old = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = out
@@ -224,7 +224,7 @@ def _captured(fn, timeout):
             error = _error(e)
         finally:
             sys.stdout, sys.stderr = old
-    return result, error, out.text(), [str(w.message)[:300] for w in caught[:20]]
+    return result, error, out, [str(w.message)[:300] for w in caught[:20]]
 
 
 def run(msg):
@@ -233,8 +233,8 @@ def run(msg):
 
     def go():
         exec(compile(source, label, "exec"), NS)
-    _, error, stdout, _ = _captured(go, msg["timeout"])
-    return {"op": "ran", "stdout": stdout, "error": error}
+    _, error, out, _ = _captured(go, msg["timeout"])
+    return {"op": "ran", "stdout": out.text(), "error": error, "kept": out.kept, "cut": out.cut}
 
 
 def lookup(msg):
@@ -272,8 +272,8 @@ def call(msg):
     fn = NS.get(msg["name"])
     args = msg["args"]
     before = [_snapshot(a) for a in args]
-    result, error, stdout, caught = _captured(lambda: fn(*args), msg["timeout"])
-    reply = {"stdout": stdout, "warnings": caught}
+    result, error, out, caught = _captured(lambda: fn(*args), msg["timeout"])
+    reply = {"stdout": out.text(), "warnings": caught}
     if error is not None:
         return dict(reply, op="raised", **error)
     reply.update(op="result", value=result,
@@ -289,8 +289,8 @@ def numgrad(msg):
     def f():
         calls[0] += 1
         return eval(expr, {"np": np}, {"x": x, "w": w})
-    result, error, stdout, caught = _captured(lambda: NS[msg["name"]](f, x, h), msg["timeout"])
-    reply = {"stdout": stdout, "warnings": caught}
+    result, error, out, caught = _captured(lambda: NS[msg["name"]](f, x, h), msg["timeout"])
+    reply = {"stdout": out.text(), "warnings": caught}
     if error is not None:
         return dict(reply, op="raised", **error)
     return dict(reply, op="result", value=result, x=x, calls=calls[0])

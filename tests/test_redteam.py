@@ -254,5 +254,6 @@ def test_hostile_submissions_score_what_their_code_deserves(tmp_path):
     read = json.dumps(nbformat.read(os.path.join(course, "autograded", "c3_read", NAME, NAME + ".ipynb"), 4).cells)
     assert "FileNotFoundError" in read and "root:x:0" not in read
     # one log line naming each student whose notebook the grader had to stop
-    for student, words in [("c4_loops", "ran out of its time budget"), ("c4_kill", "the sandbox was stopped")]:
+    for student, words in [("c4_loops", "ran out of its time budget"), ("c4_kill", "the sandbox was stopped"),
+                           ("c4_flood", "characters more than the 20,000 kept")]:
         assert any(f"student '{student}'" in line and words in line for line in log.splitlines()), (student, log)
