@@ -25,7 +25,7 @@ from traitlets import Integer
 
 from rnn_ref._checking import set_hidden_secret
 
-from .pool import Pool, decode_result, grade_job, options_to_json
+from .pool import Pool, decode_result, options_to_json
 from .sandbox import Limits, SandboxUnavailable, check_available
 from .secret import course_secret, secret_path
 
@@ -38,18 +38,10 @@ def test_sources(db_url, course_id, notebook, assignment):
         return {c.name: c.source for c in nb.source_cells if c.name in graded}
 
 
-def _grade_here(job):
-    try:
-        return grade_job(job)
-    except Exception as e:  # the submission fails, logged with the others; the batch goes on
-        return {"error": f"{type(e).__name__}: {e}"}
-
-
 # ------------------------------------------------------------------------------------------------- nbgrader's side
 class SandboxedExecute(NbGraderPreprocessor):
-    """Autograde's executor: the outputs of every code cell, from the sandbox (student cells) and from the trusted
-    checks (test cells). Takes them from CourseAutograde's workers when they graded this notebook already, and
-    grades it here otherwise."""
+    """Autograde's executor: puts in every code cell's outputs, from the sandbox (student cells) and from the
+    trusted checks (test cells), as CourseAutograde's grading workers computed them."""
 
     timeout = Integer(60, help="Seconds one student cell, or one call of a student's function, may take.").tag(
         config=True)
@@ -66,13 +58,10 @@ class SandboxedExecute(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        key = os.path.abspath(resources.get("_path", ""))
-        result = self.done.pop(key, None)
+        result = self.done.pop(os.path.abspath(resources.get("_path", "")), None)
         if result is None or max(result[0], default=-1) >= len(nb.cells):
-            from .trusted import grade_notebook
-            tests = test_sources(info["db_url"], resources.get("_course_id", "default_course"), info["notebook"],
-                                 info["assignment"])
-            result = grade_notebook([dict(c) for c in nb.cells], tests, info["assignment"], self.options())
+            raise NbGraderException("SandboxedExecute grades only inside CourseAutograde: call "
+                                    "grading.autograde.install() in nbgrader_config.py")
         outputs, incidents = result
         for i, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
@@ -99,7 +88,6 @@ class CourseAutograde(Autograde):
     def init_single_notebook_resources(self, notebook_filename):
         resources = super().init_single_notebook_resources(notebook_filename)
         resources["_path"] = notebook_filename
-        resources["_course_id"] = self.coursedir.course_id
         return resources
 
     def _executor(self):
@@ -114,8 +102,10 @@ class CourseAutograde(Autograde):
             return super().convert_notebooks()
         options = options_to_json(executor.options())
         set_hidden_secret(course_secret(self.coursedir.root))
-        jobs = self.jobs or os.cpu_count() or 1
-        pool = Pool(jobs, secret_path(self.coursedir.root)) if jobs > 1 and len(self.assignments) > 1 else None
+        # the workers, not this process, run the checks: a student's calls of rnn_ref land in a process with a
+        # memory limit, and this one only keeps the gradebook
+        jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(self.assignments)))
+        pool = Pool(jobs, secret_path(self.coursedir.root))
         errors, waiting, tests_of = [], {}, {}
         SandboxedExecute.done.clear()
         try:
@@ -134,19 +124,15 @@ class CourseAutograde(Autograde):
                                                      gd["assignment_id"])
                     job = {"path": path, "assignment": gd["assignment_id"], "tests": tests_of[key],
                            "options": options}
-                    if pool is not None:
-                        pool.submit((assignment, path), job)
-                    else:
-                        waiting[assignment][3][path] = _grade_here(job)
-                self._collect(pool, waiting, errors, block=pool is not None and pool.pending() > 2 * jobs)
+                    pool.submit((assignment, path), job)
+                self._collect(pool, waiting, errors, block=pool.pending() > 2 * jobs)
             while waiting:
-                if pool is None or not pool.pending():
+                if not pool.pending():
                     raise NbGraderException("grading lost track of some submissions")  # pragma: no cover
                 self._collect(pool, waiting, errors, block=True)
         finally:
             SandboxedExecute.done.clear()
-            if pool is not None:
-                pool.close()
+            pool.close()
         self._write_reports({self._ids(a)["assignment_id"] for a in self.assignments})
         self._report_errors(errors)
 
@@ -164,9 +150,8 @@ class CourseAutograde(Autograde):
 
     def _collect(self, pool, waiting, errors, block):
         """Score every submission whose notebooks are all graded."""
-        if pool is not None:
-            for (assignment, path), result in pool.results(block):
-                waiting[assignment][3][path] = result
+        for (assignment, path), result in pool.results(block):
+            waiting[assignment][3][path] = result
         for assignment in list(waiting):
             gd, notebooks, paths, results = waiting[assignment]
             if len(results) == len(paths):

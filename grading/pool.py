@@ -42,7 +42,13 @@ def decode_result(r):
     return {int(k): v for k, v in r["outputs"].items()}, r["incidents"]
 
 
+WORKER_MEMORY = 6 << 30   # address space of a grading worker: a student's call of an allowed rnn_ref function with
+                          # absurd sizes fails with MemoryError (sent back to the student's code), never the machine
+
+
 def main():
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
     from rnn_ref._checking import set_hidden_secret
     with open(sys.argv[1], encoding="ascii") as f:
         set_hidden_secret(f.read().strip())

@@ -19,8 +19,8 @@ import struct
 import numpy as np
 
 HEADER = struct.Struct("<IQ")
-MAX_JSON = 64 << 20      # bytes of JSON text in one frame
-MAX_BLOB = 256 << 20     # bytes of array data in one frame
+MAX_JSON = 16 << 20      # bytes of JSON text in one frame
+MAX_BLOB = 64 << 20      # bytes of array data in one frame
 MAX_DEPTH = 32
 _DTYPE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|c(8|16))$")
 
