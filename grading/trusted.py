@@ -64,10 +64,12 @@ def _overwrite(dst, src):
             dst[...] = np.nan if dst.dtype.kind == "f" else dst + 1
     elif isinstance(dst, dict) and isinstance(src, dict):
         for k in list(dst):
-            if k in src and isinstance(dst[k], (np.ndarray, dict, list)):
+            if k not in src:
+                del dst[k]
+            elif isinstance(dst[k], (np.ndarray, dict, list)):
                 _overwrite(dst[k], src[k])
             else:
-                dst[k] = src.get(k)
+                dst[k] = src[k]
         dst.update({k: v for k, v in src.items() if k not in dst})
     elif isinstance(dst, list) and isinstance(src, (list, tuple)):
         dst[:] = list(src)

@@ -1,10 +1,11 @@
 """The grading pipeline end to end, in temporary course directories: nbgrader generate_assignment, autograde
-(every student in one run), generate_feedback and export, on made-up submissions, through nbgrader's Python API
-in-process (about a second per submission instead of 5-6 s per CLI call).
+(every student in one run, through the course's sandboxed grader), generate_feedback and export, on made-up
+submissions, through nbgrader's Python API in-process.
 
 For every assignment: the solution scores every autograded point, the untouched student version 0, a half-done
 submission the points of the part it did. On a1_forward, a zoo of bad submissions: each costs only its author,
-the batch goes on, and the autograde log has a line naming the student and the problem."""
+the batch goes on, and the autograde log has a line naming the student and the problem. (Hostile submissions
+are in test_redteam.py.)"""
 import os
 
 import nbformat
