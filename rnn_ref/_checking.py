@@ -185,6 +185,10 @@ _EXC_HINTS = [
     ("unpack", "the number of values unpacked does not match what was returned (a cache is whatever your "
                "forward put in it)"),
     ("division by zero", "a division by zero"),
+    ("positional argument", "the check calls your function with the arguments its signature in the notebook "
+                            "lists (defaults included): keep that signature"),
+    ("unexpected keyword", "the check calls your function with the arguments its signature in the notebook "
+                           "lists: keep their names"),
 ]
 
 
@@ -410,12 +414,15 @@ class Spec:
     fwd: for a backward check, (fwd_name, fwd_out_names, ref_fwd(case), cache_index);
     hyps: [(name, hyp(case) -> outputs shaped like ref, message)], typical mistakes, most specific first;
     probes: [(transform(case) -> case, note)]: if the student passes the transformed case, say note;
-    case_notes: {case.note: text} said when the student passes a special case (T=1, B=1, ...).
+    case_notes: {case.note: text} said when the student passes a special case (T=1, B=1, ...);
+    explain(fns, case, failure, cases) -> (causes, notes): a check's own diagnosis, asked when no hypothesis
+    matches (it may call the student's functions again through run_case).
     """
 
     def __init__(self, fname, out_names, cases, ref, fwd=None, hyps=(), probes=(), case_notes=None,
-                 single=False, subnames=None, hints=None, restore_ok=None, tol=TOL):
+                 single=False, subnames=None, hints=None, restore_ok=None, tol=TOL, explain=None):
         self.fname, self.out_names, self.cases, self.ref = fname, tuple(out_names), cases, ref
+        self.explain = explain
         self.fwd, self.hyps, self.probes = fwd, list(hyps), list(probes)
         self.case_notes = case_notes or {}
         self.single, self.subnames, self.hints = single, subnames or {}, hints or {}
@@ -535,8 +542,24 @@ def structural_causes(spec, case, got):
     return causes
 
 
-def _generic_note(leaf):
-    """What the wrong output is, when that is plain: all zeros, the transpose, a constant multiple."""
+def _nice_factor(k):
+    """'3', '1/4', '-1', '-1/2' when k is (minus) a whole number or one over a whole number, else None."""
+    for sign, a in ((1, k), (-1, -k)):
+        if a <= 0:
+            continue
+        for v, fmt in ((a, "{}"), (1 / a, "1/{}")):
+            n = round(v)
+            if 1 <= n <= 10000 and abs(v - n) <= 1e-9 * n and (n > 1 or sign < 0):
+                return ("-" if sign < 0 else "") + fmt.format(n)
+    return None
+
+
+def _generic_note(leaf, case=None):
+    """What the wrong output is, when that is plain: all zeros, the transpose, a constant multiple.
+
+    A constant multiple is named only when it says something about the mistake: an array whose entries are
+    all off by one and the same factor, or (for a single number, which is always some multiple of the right
+    one) a whole number or one over a whole number, such as B, 1/T or -1."""
     name = leaf.path.split(" ")[0]
     if leaf.kind not in ("array", "scalar"):
         return ""
@@ -547,15 +570,33 @@ def _generic_note(leaf):
         return f"{name} is all zeros: was it never computed, or never added to (+=) after being initialised?"
     if ref.ndim == 2 and ref.shape[0] == ref.shape[1] and close(ref.T, got):
         return f"{name} is the transpose of the right answer."
+    if not np.any(ref != 0):
+        return ""
     big = np.abs(ref) > 1e-3 * np.max(np.abs(ref))
-    if np.any(big):
-        k = got[big] / ref[big]
-        if np.allclose(k, k.flat[0], rtol=1e-6) and close(ref * k.flat[0], got):
-            k = float(k.flat[0])
-            frac = f" (1/{1 / k:.4g})" if abs(k) < 1 and k != 0 else ""
-            return (f"{name} is exactly {k:.4g}{frac} times the right value: a factor is missing or extra "
-                    f"(a mean instead of a sum, a 1/B, a T, or a sign).")
-    return ""
+    k = got[big] / ref[big]
+    if not (np.allclose(k, k.flat[0], rtol=1e-6) and close(ref * k.flat[0], got)):
+        return ""
+    k = float(k.flat[0])
+    nice = _nice_factor(k)
+    if nice is None and int(np.sum(big)) < 2:
+        return ""  # one number is always some multiple of another: only a telling factor is worth saying
+    what = nice if nice is not None else f"{k:.4g}"
+    dims = _case_dims(case)
+    hits = [d for d, v in dims.items() if nice is not None and (np.isclose(abs(k), v) or np.isclose(abs(k), 1 / v))]
+    extra = f" ({', '.join(f'{d} = {dims[d]:g}' for d in hits)} in this case)" if hits else ""
+    return (f"{name} is exactly {what} times the right value{extra}: a factor is missing or extra "
+            f"(a mean instead of a sum, a 1/B, a T, or a sign).")
+
+
+def _case_dims(case):
+    """{'T': 4, 'B': 3} when the case's first input is a time-major (T, B, ...) array, {} otherwise."""
+    if case is None or not case.args:
+        return {}
+    v = case.args[0][1]
+    if isinstance(v, np.ndarray) and v.ndim >= 2 and v.dtype.kind == "f":
+        dims = {"T": v.shape[0], "B": v.shape[1]} if v.ndim == 3 else {"B": v.shape[0]}
+        return {d: n for d, n in dims.items() if n > 1}
+    return {}
 
 
 def _student_leaves(spec, fns, case):
@@ -601,8 +642,14 @@ def diagnose(spec, fns, case, failure, cases):
         causes = _disambiguate(spec, fns, cases, causes)
     causes = [msg for _, msg in causes]
     notes = []
+    if not causes and spec.explain is not None:
+        try:
+            more_causes, more_notes = spec.explain(fns, case, failure, cases)
+        except Exception:  # a diagnosis must never hide the failure itself
+            more_causes, more_notes = [], []
+        causes, notes = list(more_causes), list(more_notes)
     if not causes:
-        generic = _generic_note(leaf)
+        generic = _generic_note(leaf, case)
         if generic:
             notes.append(generic)
         for transform, note in spec.probes:
@@ -633,36 +680,70 @@ def run_check(check_name, spec, fns, hidden):
         try:
             run_case(spec, fns, case, record)
         except CheckFailure as f:
-            msg = _message(check_name, spec, fns, case, i, len(cases), f, record, cases)
-            err = AssertionError(msg)
+            msg = _message(check_name, spec, fns, case, i, len(cases), f, record, cases, hidden=hidden)
+            err = AssertionError(wrap_message(msg))
             err.failure_kind, err.failure_path = f.kind, f.path
             raise err from None
     return None
 
 
-def _message(check_name, spec, fns, case, i, n, f, record, cases):
+WIDTH = 88  # nbgrader validate cuts lines at about 90 characters; feedback HTML cuts long lines too
+
+
+def wrap_message(msg, width=WIDTH):
+    """Wrap every line of a check's message to at most `width` characters. A continuation line keeps its
+    line's indentation plus two spaces, so that each sentence still reads as one item."""
+    import textwrap
+    out = []
+    for line in str(msg).split("\n"):
+        indent = line[:len(line) - len(line.lstrip(" "))]
+        body = line.strip()
+        if not body:
+            continue
+        if len(indent) + len(body) <= width:
+            out.append(indent + body)
+            continue
+        out += textwrap.wrap(body, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
+                             break_on_hyphens=False, break_long_words=True)
+    return "\n".join(out)
+
+
+def rebuild_hint(check_name, i, hidden):
+    """The sentence that tells how to get a visible case's inputs (hidden cases cannot be rebuilt)."""
+    if hidden:
+        return ""
+    return f"Rebuild it with rnn_ref.checks.case_inputs('{check_name}', {i + 1})."
+
+
+def _message(check_name, spec, fns, case, i, n, f, record, cases, hidden=False):
     tail = []
     tail += warnings_note(record)
     printed = record.get("stdout", "").strip()
     if printed:
         first = printed.splitlines()[0][:100]
         tail.append(f"(your function printed output, first line: {first!r})")
+    rebuild = rebuild_hint(check_name, i, hidden)
     if f.kind != "value":
-        if f.kind in ("stub", "none", "forward", "raised") or "case:" in f.msg:
-            head = f"{check_name}: {f.msg}"
-        else:
-            head = f"{check_name}: {f.msg}\n  case {i + 1} of {n}: {case.label()}"
+        if f.kind in ("stub", "none") or (f.kind == "forward" and "case:" not in f.msg):
+            return "\n  ".join([f"{check_name}: {f.msg}"] + tail)
         extra = []
         if f.kind in ("shape", "structure") and hasattr(f, "got"):
             extra = [f"Likely cause: {c}" for c in structural_causes(spec, case, f.got)[:2]]
-        return "\n  ".join([head] + extra + tail)
+        msg = f.msg
+        if "\n  case:" in msg:
+            msg = msg.replace("\n  case:", f"\n  case {i + 1} of {n}:", 1)
+            head = f"{check_name}: {msg}"
+        else:
+            head = f"{check_name}: {msg}\n  case {i + 1} of {n}: {case.label()}"
+        return "\n  ".join([head] + extra + tail + ([rebuild] if rebuild else []))
     leaf, err, detail = f.bad[0]
-    lines = [f"{check_name}: {leaf.path} is wrong ({detail}).",
-             f"case {i + 1} of {n}: {case.label()}"]
+    lines = [f"{check_name}: {leaf.path} is wrong."]
     causes, notes = diagnose(spec, fns, case, f, cases)
     for c in causes[:2]:
         lines.append(f"Likely cause: {c}")
     lines += notes
+    lines.append(f"{leaf.path}: {detail}.")
+    lines.append(f"case {i + 1} of {n}: {case.label()}")
     right = [l.path for l in f.leaves if all(l is not b[0] for b in f.bad)]
     wrong = [b[0].path for b in f.bad[1:]]
     if len(f.leaves) > 1:
@@ -672,4 +753,4 @@ def _message(check_name, spec, fns, case, i, n, f, record, cases):
         if wrong:
             summary.append("also wrong: " + ", ".join(wrong))
         lines.append("Outputs " + "; ".join(summary) + ".")
-    return "\n  ".join(lines + tail)
+    return "\n  ".join(lines + tail + ([rebuild] if rebuild else []))

@@ -297,20 +297,47 @@ def _naive_softmax(o, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _axis(c):
+    """The axis a softmax case asks for, as a non-negative number."""
+    o = c.arg("o")
+    ax = dict(c.args).get("axis", -1)
+    return ax % o.ndim
+
+
+def _sums_to_one_along(g, ax):
+    return g.ndim >= 2 and g.shape[ax] > 1 and np.allclose(g.sum(ax), 1)
+
+
+def _softmax_mixed(c, max_axis, sum_axis):
+    o = c.arg("o")
+    e = np.exp(o - o.max(axis=max_axis, keepdims=True))
+    return e / e.sum(axis=sum_axis, keepdims=True)
+
+
 SOFTMAX = [
-    ("unstable", lambda c: _naive_softmax(c.arg("o")),
-     "exp overflows for large logits (exp(1000) is inf, and inf/inf is NaN): subtract each row's max first, "
-     "softmax(o) = softmax(o - max(o)), which changes nothing mathematically."),
-    ("global_max", lambda c: _naive_softmax(c.arg("o") - c.arg("o").max()),
-     "you subtracted the max of the whole array; subtract each row's own max (o.max(axis=-1, keepdims=True)), "
+    ("unstable", lambda c: _naive_softmax(c.arg("o"), _axis(c)),
+     "exp overflows for large logits (exp(1000) is inf, and inf/inf is NaN): subtract each row's max "
+     "(along `axis`) first, softmax(o) = softmax(o - max(o)), which changes nothing mathematically."),
+    ("global_max", lambda c: _naive_softmax(c.arg("o") - c.arg("o").max(), _axis(c)),
+     "you subtracted the max of the whole array; subtract each row's own max (o.max(axis=axis, keepdims=True)), "
      "or rows far below the global max underflow to 0/0."),
-    ("axis0", lambda c: ck.Predicate(lambda g: g.ndim >= 2 and g.shape[0] > 1 and np.allclose(g.sum(0), 1)),
-     "your output sums to 1 along axis 0; the softmax runs over the classes, the last axis (axis=-1)."),
-    ("all", lambda c: ck.Predicate(lambda g: np.isclose(g.sum(), 1) and g.size > g.shape[-1]),
-     "the whole array sums to 1; each row must sum to 1: sum over axis=-1 with keepdims=True."),
-    ("rows", lambda c: ck.Predicate(lambda g: np.all(np.isfinite(g)) and not np.allclose(g.sum(-1), 1)
+    ("ignores_axis", lambda c: softmax(c.arg("o")) if _axis(c) != c.arg("o").ndim - 1 else None,
+     "your softmax ignores its `axis` argument: it normalises along the last axis whatever axis it is given. "
+     "Take the max and the sum along `axis` (np.max(o, axis=axis, keepdims=True), and the same for the sum)."),
+    ("max_last", lambda c: _softmax_mixed(c, -1, _axis(c)) if _axis(c) != c.arg("o").ndim - 1 else None,
+     "you take the sum along `axis` but the max along the last axis: a max subtracted along another axis is "
+     "not a constant along `axis`, so it changes the result. Take both along `axis`."),
+    ("sum_last", lambda c: _softmax_mixed(c, _axis(c), -1) if _axis(c) != c.arg("o").ndim - 1 else None,
+     "you take the max along `axis` but the sum along the last axis: take the sum along `axis` too."),
+    ("axis0", lambda c: ck.Predicate(lambda g: _axis(c) != 0 and _sums_to_one_along(g, 0)),
+     "your output sums to 1 along axis 0; the softmax runs along `axis` (by default the last axis, the "
+     "classes): use axis=axis, not axis=0."),
+    ("all", lambda c: ck.Predicate(lambda g: np.isclose(g.sum(), 1) and g.size > g.shape[_axis(c)]),
+     "the whole array sums to 1; each row must sum to 1: sum along `axis` with keepdims=True."),
+    ("rows", lambda c: ck.Predicate(lambda g: np.all(np.isfinite(g)) and not np.allclose(g.sum(_axis(c)), 1)
                                     and not np.allclose(g.sum(0), 1) and not np.isclose(g.sum(), 1)),
-     "your rows do not sum to 1: divide exp(o - max) by its sum over the last axis (keepdims=True)."),
+     "your output does not sum to 1 along the axis: divide exp(o - max) by its sum along `axis` "
+     "(keepdims=True)."),
 ]
 
 

@@ -30,7 +30,7 @@ __all__ = [
     "check_bidirectional_forward", "check_bidirectional_backward", "check_stacked_rnn_forward",
     "check_stacked_rnn_backward", "check_lstm_step_forward", "check_lstm_step_backward", "check_lstm_forward",
     "check_lstm_backward", "check_gru_step_forward", "check_gru_step_backward", "check_gru_forward",
-    "check_gru_backward", "check_own_work",
+    "check_gru_backward", "check_own_work", "check_char_lm_training", "case_inputs",
 ]
 
 # ------------------------------------------------------------------------------------------------ the cases
@@ -177,7 +177,7 @@ def check_rnn_backward(fwd, bwd, hidden=False):
 
 # ------------------------------------------------------------------------------------------------ losses
 def _softmax_cases(hidden):
-    seeds = (110, 111, 112) if hidden else (10, 11, 12)
+    seeds = (110, 111, 112, 113) if hidden else (10, 11, 12, 13)
     r = [case_rng(s) for s in seeds]
     cases = [Case(seeds[0], [("o", r[0].standard_normal((3, 5)) * 2)], note="(B, K) logits"),
              Case(seeds[1], [("o", r[1].standard_normal((4, 2, 6)) * 2)], note="(T, B, K) logits")]
@@ -186,17 +186,28 @@ def _softmax_cases(hidden):
     big[1] -= 1000.0
     big[2, 1] = 1200.0
     cases.append(Case(seeds[2], [("o", big)], note="large logits (around +1000 and -1000)"))
+    # another axis than the last: the text asks for softmax along any axis (sizes differ, so a wrong axis shows)
+    cases.append(Case(seeds[3], [("o", r[3].standard_normal((3, 4, 5)) * 2), ("axis", 0)], note="axis=0"))
     if hidden:
         cases.append(Case(seeds[0], [("o", r[0].standard_normal((1, 1)))], note="K=1"))
         o = r[1].standard_normal((2, 3, 4)) * 500
         cases.append(Case(seeds[1], [("o", o)], note="(T, B, K) logits of size 500"))
+        cases.append(Case(seeds[3], [("o", r[3].standard_normal((2, 5, 3)) * 300), ("axis", 1)],
+                          note="axis=1, logits of size 300"))
+        cases.append(Case(seeds[3], [("o", r[3].standard_normal((4, 3))), ("axis", -2)], note="axis=-2"))
+    else:
+        cases.append(Case(seeds[3], [("o", r[3].standard_normal((2, 3, 4)) * 2), ("axis", 1)], note="axis=1"))
     return cases
 
 
+def _softmax_ref(c):
+    return softmax(c.arg("o"), *[v for k, v in c.args if k == "axis"])
+
+
 def check_softmax(f, hidden=False):
-    """f(o) -> softmax along the last axis, same shape as o; must survive logits of 1000."""
-    spec = Spec("softmax", ("softmax(o)",), _softmax_cases, lambda c: softmax(c.arg("o")), single=True,
-                hyps=hy.SOFTMAX)
+    """f(o, axis=-1) -> softmax along `axis` (the last by default), same shape as o; must survive logits of
+    1000. The check calls f(o) and f(o, axis) with another axis."""
+    spec = Spec("softmax", ("softmax(o)",), _softmax_cases, _softmax_ref, single=True, hyps=hy.SOFTMAX)
     return run_check("check_softmax", spec, (f,), hidden)
 
 
@@ -609,3 +620,63 @@ def check_own_work(*fns):
                                  f"Write the computation yourself (calling other, earlier rnn_ref pieces is fine "
                                  f"where the exercise says so).")
     return None
+
+
+# ------------------------------------------------------------------------------------------------ rebuilding a case
+_CASES = {
+    "check_rnn_step_forward": lambda hd: _rnn_cases(hd, False, False),
+    "check_rnn_step_backward": lambda hd: _rnn_cases(hd, False, True),
+    "check_rnn_forward": lambda hd: _rnn_cases(hd, True, False),
+    "check_rnn_backward": lambda hd: _rnn_cases(hd, True, True),
+    "check_softmax": lambda hd: _softmax_cases(hd),
+    "check_softmax_cross_entropy": lambda hd: _sce_cases(hd),
+    "check_perplexity": lambda hd: _perplexity_cases(hd),
+    "check_numerical_gradient": lambda hd: hy._ng_cases(hd),
+    "check_clip_by_value": lambda hd: _clip_value_cases(hd),
+    "check_clip_by_global_norm": lambda hd: _clip_norm_cases(hd),
+    "check_sample_index": lambda hd: _sample_cases(hd),
+    "check_char_lm_loss": lambda hd: _lm_cases(hd),
+    "check_char_lm_train_step": lambda hd: _lm_cases(hd, True),
+    "check_many_to_one_loss": lambda hd: _m2o_cases(hd),
+    "check_encoder_decoder_forward": lambda hd: _encdec_cases(hd),
+    "check_bidirectional_forward": lambda hd: _bi_cases(hd, False),
+    "check_bidirectional_backward": lambda hd: _bi_cases(hd, True),
+    "check_stacked_rnn_forward": lambda hd: _stacked_cases(hd, False),
+    "check_stacked_rnn_backward": lambda hd: _stacked_cases(hd, True),
+    "check_lstm_step_forward": lambda hd: _lstm_cases(hd, False, False),
+    "check_lstm_step_backward": lambda hd: _lstm_cases(hd, False, True),
+    "check_lstm_forward": lambda hd: _lstm_cases(hd, True, False),
+    "check_lstm_backward": lambda hd: _lstm_cases(hd, True, True),
+    "check_gru_step_forward": lambda hd: _gru_cases(hd, False, False),
+    "check_gru_step_backward": lambda hd: _gru_cases(hd, False, True),
+    "check_gru_forward": lambda hd: _gru_cases(hd, True, False),
+    "check_gru_backward": lambda hd: _gru_cases(hd, True, True),
+}
+
+
+def case_inputs(check_name, case_number):
+    """The inputs of a visible case, to rebuild a failing case outside the check.
+
+    check_name: a check's name, as its message starts ("check_rnn_backward"); case_number: the case as the
+    message numbers it ("case 2 of 4" is 2). Returns a dict name -> value with the function's arguments in
+    order (call f(**inputs)) and, for a backward check, the upstream gradients too (dh, dc), after the
+    forward's arguments: run your forward on the others, then your backward on dh and the cache.
+    Each call returns fresh copies. Hidden cases cannot be rebuilt: their inputs are secret.
+    """
+    from ._checking import copy_tree
+    if check_name not in _CASES:
+        known = ", ".join(sorted(_CASES))
+        raise ValueError(f"check_name: expected the name of a check with cases ({known}); got {check_name!r}")
+    cases = _CASES[check_name](False)
+    n = len(cases)
+    if isinstance(case_number, bool) or not isinstance(case_number, (int, np.integer)):
+        raise ValueError(f"case_number: expected an int from 1 to {n} (as the message says 'case 2 of {n}'); "
+                         f"got {case_number!r}")
+    if not 1 <= case_number <= n:
+        raise ValueError(f"case_number: {check_name} has {n} visible cases, numbered 1 to {n}; got {case_number}. "
+                         f"A case of the hidden tests (hidden=True) cannot be rebuilt: its inputs are secret.")
+    case = cases[case_number - 1]
+    if check_name == "check_numerical_gradient":
+        x = case.arg("x").copy()
+        return {"f": hy._ng_func(x, case.extra["w"].copy()), "x": x, "h": case.arg("h")}
+    return {k: copy_tree(v) for k, v in case.args + case.dargs}

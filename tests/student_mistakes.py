@@ -156,18 +156,24 @@ def rnn_backward_arr(dh, cache, mistake=None):
 
 
 # ------------------------------------------------------------------------------------------------ losses
-def softmax(o, mistake=None):
+def softmax(o, axis=-1, mistake=None):
+    if mistake == "ignores_axis":      # written for the last axis, `axis` never used
+        e = np.exp(o - o.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    if mistake == "max_last":          # the sum follows `axis`, the max was left on the last axis
+        e = np.exp(o - o.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
     if mistake == "unstable":
         e = np.exp(o)
     elif mistake == "global_max":
         e = np.exp(o - np.max(o))
     else:
-        e = np.exp(o - np.max(o, axis=-1, keepdims=True))
+        e = np.exp(o - np.max(o, axis=axis, keepdims=True))
     if mistake == "axis0":
         return e / e.sum(axis=0, keepdims=True)
     if mistake == "no_keepdims":
-        return e / e.sum(axis=-1)
-    return e / np.sum(e, axis=-1, keepdims=True)
+        return e / e.sum(axis=axis)
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def softmax_cross_entropy(o, y, mistake=None):
