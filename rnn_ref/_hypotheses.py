@@ -497,6 +497,12 @@ def _samp(m):
 
 
 SAMPLE_INDEX = [
+    ("index_K", lambda c: ck.Predicate(lambda g: np.any(np.asarray(g) >= c.arg("o").shape[1])),
+     "you returned an index equal to K (the number of classes), a class that does not exist: when round-off "
+     "leaves the last CDF entry a hair below u, no entry is > u. Cap the index: np.minimum(k, K - 1)."),
+    ("greedy", lambda c: c.arg("o").argmax(axis=1).astype(np.int64) if c.arg("temperature") > 0 else None,
+     "you return the argmax whatever the temperature: temperature 0 is greedy, any other temperature draws "
+     "from softmax(o / temperature) by the inverse CDF at u."),
     ("div0", _samp("div0"), "temperature 0 means greedy: return o.argmax(axis=1) (do not divide by 0)."),
     ("argmin", _samp("argmin"), "temperature 0 means greedy: the most likely class, argmax, not argmin."),
     ("ignore_t", _samp("ignore_t"), "the temperature is ignored: sample from softmax(o / temperature)."),

@@ -304,7 +304,8 @@ def _sample_cases(hidden):
     rng = case_rng(base)
     temps = [1.0, 0.5, 2.0, 0.0] if not hidden else [1.0, 0.3, 3.0, 0.0, 1.0]
     for i, t in enumerate(temps):
-        B, K = (12, 5) if i != 1 else (1, 4)
+        # many rows, so that two different mistakes rarely give the same indices
+        B, K = (30, 5) if i != 1 else (1, 4)
         o = rng.standard_normal((B, K)) * 2
         u = rng.random(B)
         note = "temperature 0 (greedy)" if t == 0 else f"temperature {t:g}" + (", B=1" if B == 1 else "")
@@ -319,14 +320,50 @@ def _sample_cases(hidden):
     big[1, 2] = 900
     cases.append(Case(base + 10, [("o", big), ("temperature", 1.0 if not hidden else 0.5), ("u", rng.random(3))],
                       note="large logits"))
+    # u a hair below 1: in about a third of the rows round-off leaves cumsum(p)[-1] below u, whichever way p is
+    # computed, and an unguarded search returns K, a class that does not exist
+    o = case_rng(base + 11).standard_normal((24, 5)) * 2
+    cases.append(Case(base + 11, [("o", o), ("temperature", 1.0 if not hidden else 0.7),
+                                  ("u", np.full(24, np.nextafter(1.0, 0.0)))], note="u a hair below 1"))
     return cases
+
+
+def _sample_explain(fns, case, failure, cases):
+    """Sampling mistakes that no fixed output shows: ignoring u (own random numbers, or none)."""
+    from ._checking import CheckFailure, run_case
+    if case.arg("temperature") == 0:
+        return [], []
+
+    def again(c):
+        try:
+            return np.asarray(run_case(_SAMPLE_SPEC[0], fns, c, {})[0].got)
+        except CheckFailure as e:
+            return np.asarray(e.got) if hasattr(e, "leaves") else None
+
+    first = np.asarray(failure.bad[0][0].got)
+    second = again(case)
+    if second is not None and second.shape == first.shape and not np.array_equal(first, second):
+        return [f"your function returned other indices when called again with the same o, temperature and u: "
+                f"it draws its own random numbers (np.random...). Use the u it is given: the smallest k with "
+                f"cumsum(p)[k] > u[b]."], []
+    u2 = (case.arg("u") + 0.5) % 1.0
+    other = again(case.replace(u=u2))
+    want = sample_index(case.arg("o"), case.arg("temperature"), u2)
+    if other is not None and np.array_equal(other, first) and not np.array_equal(want, first):
+        return ["your result does not change when u changes: the draw must use u, the smallest k with "
+                "cumsum(p)[k] > u[b] (p = softmax(o / temperature) of row b)."], []
+    return [], []
+
+
+_SAMPLE_SPEC = []
 
 
 def check_sample_index(f, hidden=False):
     """f(o (B, K), temperature, u (B,)) -> (B,) int: the smallest k with cumsum(softmax(o / T))[k] > u."""
     spec = Spec("sample_index", ("indices",), _sample_cases,
                 lambda c: sample_index(c.arg("o"), c.arg("temperature"), c.arg("u")), single=True,
-                hyps=hy.SAMPLE_INDEX)
+                hyps=hy.SAMPLE_INDEX, explain=_sample_explain)
+    _SAMPLE_SPEC[:] = [spec]
     return run_check("check_sample_index", spec, (f,), hidden)
 
 

@@ -291,11 +291,14 @@ def sample_index(o, temperature, u, mistake=None):
         p = softmax(o * temperature)
     else:
         p = softmax(o / temperature)
+    if mistake == "own_rng":           # draws its own random numbers: u is never used
+        return np.array([np.random.choice(K, p=p[b]) for b in range(B)])
     out = np.zeros(B, dtype=np.int64)
     for b in range(B):
         cdf = np.cumsum(p[b])
         side = "left" if mistake == "ge" else "right"
-        out[b] = min(np.searchsorted(cdf, u[b], side=side), K - 1)
+        k = np.searchsorted(cdf, u[b], side=side)
+        out[b] = k if mistake == "unguarded" else min(k, K - 1)
     if mistake == "random":
         out = np.random.default_rng(0).integers(0, K, B)
     if mistake == "float":

@@ -195,7 +195,10 @@ MISTAKES = [
     ("check_sample_index", (m(sm.sample_index, "ge"),), ["indices is wrong", "strictly"]),
     ("check_sample_index", (m(sm.sample_index, "div0"),), ["indices is wrong", "greedy"]),
     ("check_sample_index", (m(sm.sample_index, "float"),), ["integer indices"]),
-    ("check_sample_index", (m(sm.sample_index, "random"),), ["indices is wrong"]),
+    ("check_sample_index", (m(sm.sample_index, "random"),), ["indices is wrong", "does not change when u changes"]),
+    ("check_sample_index", (m(sm.sample_index, "own_rng"),), ["indices is wrong", "draws its own random numbers"]),
+    ("check_sample_index", (m(sm.sample_index, "unguarded"),),
+     ["indices is wrong", "an index equal to K", "np.minimum(k, K - 1)", "u a hair below 1"]),
     # char LM
     ("check_char_lm_loss", (m(sm.char_lm_loss, "loss_mean_T"),), ["loss is wrong", "averaged over time too"]),
     ("check_char_lm_loss", (m(sm.char_lm_loss, "loss_sum_B"),), ["loss is wrong", "not averaged over the batch"]),
@@ -531,3 +534,10 @@ def test_check_own_work_accepts_own_code_that_uses_other_reference_pieces():
 
     assert check_own_work(rnn_forward, not_in_rnn_ref) is None
     assert check_own_work(sm.rnn_backward) is None
+
+
+def test_a_temperature_multiplied_gets_one_cause_not_two():
+    with pytest.raises(AssertionError) as e:
+        ck.check_sample_index(m(sm.sample_index, "times_t"))
+    msg = flat(e.value)
+    assert msg.count("Likely cause") == 1 and "multiplied the logits" in msg and "ignored" not in msg, msg
