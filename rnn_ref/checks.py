@@ -11,7 +11,7 @@ Checks never print or write to stderr: warnings of the student's code are caught
 import numpy as np
 
 from . import _hypotheses as hy
-from ._checking import IGNORE, Case, Spec, case_rng, run_check
+from ._checking import IGNORE, Case, Spec, case_rng, run_check, wrap_message
 from .architectures import encoder_decoder_forward, many_to_one_loss
 from .bidirectional import bidirectional_backward, bidirectional_forward
 from .charlm import char_lm_loss, char_lm_train_step, sample_index
@@ -406,7 +406,11 @@ def check_char_lm_loss(f, hidden=False):
 
 
 def check_char_lm_train_step(f, hidden=False):
-    """f(params, inputs, targets, h0, lr, max_norm) -> new params, loss, h_last (clip by global norm, SGD)."""
+    """f(params, inputs, targets, h0, lr, max_norm) -> new params, loss, h_last (clip by global norm, SGD).
+    The step must clip with the student's own clip_by_global_norm, not rnn_ref's."""
+    problem = _own_pieces_problem(f, "char_lm_train_step")
+    if problem:
+        raise AssertionError(wrap_message(f"check_char_lm_train_step: {problem}"))
     spec = Spec("char_lm_train_step", ("new_params", "loss", "h_last"), lambda hd: _lm_cases(hd, True),
                 lambda c: char_lm_train_step(*c.values()), hyps=hy.CHAR_LM_TRAIN_STEP)
     return run_check("check_char_lm_train_step", spec, (f,), hidden)
@@ -615,17 +619,79 @@ def check_gru_backward(fwd, bwd, hidden=False):
 
 
 # ------------------------------------------------------------------------------------------------ own work
-def _uses_reference(code, names, name, ref):
-    """True when the code (or a function nested in it) reaches rnn_ref's function `name`: by an alias of it,
-    or by attribute access on an rnn_ref module (rnn_ref.name, rr.name, or an `import rnn_ref` inside).
-    names: what the function's global and free variables refer to."""
-    used = code.co_names + code.co_freevars
-    if any(names.get(g) is ref for g in used):
-        return True
-    if name in code.co_names and ("rnn_ref" in used or any(
-            getattr(names.get(g), "__name__", "").startswith("rnn_ref") for g in used)):
-        return True
-    return any(_uses_reference(c, names, name, ref) for c in code.co_consts if hasattr(c, "co_names"))
+def _is_rnn_ref_module(v):
+    import types
+    return isinstance(v, types.ModuleType) and v.__name__.split(".")[0] == "rnn_ref"
+
+
+def _uses_reference(code, names, name, ref, depth=0):
+    """True when the code (or a function nested in it) reaches rnn_ref's function `name`: a variable bound to
+    it (an alias, a from-import), attribute access on an rnn_ref module (rnn_ref.name, rr.name, an
+    `import rnn_ref` inside), or a from-import inside; or, one level down, through the student's own function
+    of that name when that one reaches it. names: what the function's global and free variables refer to.
+    It reads the bytecode, so an rnn_ref.other_piece(...) next to a call of the student's own `name` is fine."""
+    import dis
+    import rnn_ref
+    instrs = list(dis.get_instructions(code))
+    local_modules = set()   # local variables that hold an rnn_ref module imported inside the function
+    importing = None        # the module of the IMPORT_NAME being processed
+    for k, ins in enumerate(instrs):
+        op, arg = ins.opname, ins.argval
+        if op == "IMPORT_NAME":
+            importing = str(arg)
+            continue
+        if op in ("STORE_FAST", "STORE_DEREF", "STORE_NAME") and k and instrs[k - 1].opname == "IMPORT_NAME" \
+                and importing and importing.split(".")[0] == "rnn_ref":
+            local_modules.add(arg)
+        if op == "IMPORT_FROM" and arg == name and importing and importing.split(".")[0] == "rnn_ref":
+            return True
+        if op in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_CLASSDEREF"):
+            v = names.get(arg)
+            if v is ref:
+                return True
+            if depth == 0 and arg == name and callable(v) and hasattr(v, "__code__") and v is not ref:
+                inner = dict(getattr(v, "__globals__", {}))
+                if _uses_reference(v.__code__, inner, name, ref, depth + 1):
+                    return True
+        if op in ("LOAD_ATTR", "LOAD_METHOD") and arg == name and k:
+            prev = instrs[k - 1]
+            pv = prev.argval
+            if prev.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF", "LOAD_CLASSDEREF") and (
+                    _is_rnn_ref_module(names.get(pv)) or pv == "rnn_ref"):
+                return True
+            if prev.opname == "LOAD_FAST" and pv in local_modules:
+                return True
+            if prev.opname in ("LOAD_ATTR", "LOAD_METHOD") and _is_rnn_ref_module(getattr(rnn_ref, str(pv), None)):
+                return True
+    return any(_uses_reference(c, names, name, ref, depth) for c in code.co_consts if hasattr(c, "co_names"))
+
+
+# Pieces an exercise asks the student to use their own version of, inside another graded function.
+OWN_PIECES = {"char_lm_train_step": ("clip_by_global_norm",)}
+
+
+def _names_of(f):
+    names = dict(getattr(f, "__globals__", {}))
+    code = getattr(f, "__code__", None)
+    for var, cell in zip(getattr(code, "co_freevars", ()), getattr(f, "__closure__", None) or ()):
+        try:
+            names[var] = cell.cell_contents
+        except ValueError:  # a free variable not bound yet
+            pass
+    return names
+
+
+def _own_pieces_problem(f, name):
+    """The sentence saying which rnn_ref piece f calls where the exercise wants the student's own, or ''."""
+    import rnn_ref
+    code = getattr(f, "__code__", None)
+    if code is None or str(getattr(f, "__module__", "")).split(".")[0] == "rnn_ref":
+        return ""
+    for piece in OWN_PIECES.get(name, ()):
+        if _uses_reference(code, _names_of(f), piece, getattr(rnn_ref, piece)):
+            return (f"Your {name} calls rnn_ref.{piece}; the exercise asks you to use YOUR {piece} (the one "
+                    f"you wrote above): call {piece}(...) by its own name, not rnn_ref.{piece}.")
+    return ""
 
 
 def check_own_work(*fns):
@@ -641,21 +707,19 @@ def check_own_work(*fns):
         if ref is None:
             continue
         if f is ref or str(getattr(f, "__module__", "")).startswith("rnn_ref"):
-            raise AssertionError(f"{name} is rnn_ref.{name} itself, not your implementation. Write the function "
-                                 f"in your notebook; the graded function must be your own code.")
+            raise AssertionError(wrap_message(
+                f"{name} is rnn_ref.{name} itself, not your implementation. Write the function in your "
+                f"notebook; the graded function must be your own code."))
         code = getattr(f, "__code__", None)
         if code is None:
             continue
-        names = dict(getattr(f, "__globals__", {}))
-        for var, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
-            try:
-                names[var] = cell.cell_contents
-            except ValueError:  # a free variable not bound yet
-                pass
-        if _uses_reference(code, names, name, ref):
-            raise AssertionError(f"Your {name} calls rnn_ref.{name}, the reference it is graded against. "
-                                 f"Write the computation yourself (calling other, earlier rnn_ref pieces is fine "
-                                 f"where the exercise says so).")
+        if _uses_reference(code, _names_of(f), name, ref):
+            raise AssertionError(wrap_message(
+                f"Your {name} calls rnn_ref.{name}, the reference it is graded against. Write the computation "
+                f"yourself (calling other, earlier rnn_ref pieces is fine where the exercise says so)."))
+        problem = _own_pieces_problem(f, name)
+        if problem:
+            raise AssertionError(wrap_message(problem))
     return None
 
 

@@ -541,3 +541,58 @@ def test_a_temperature_multiplied_gets_one_cause_not_two():
         ck.check_sample_index(m(sm.sample_index, "times_t"))
     msg = flat(e.value)
     assert msg.count("Likely cause") == 1 and "multiplied the logits" in msg and "ignored" not in msg, msg
+
+
+# ------------------------------------------------------------------------------------------------ own pieces
+_NOTEBOOK = '''
+import numpy as np
+import rnn_ref
+
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return {{name: g * scale for name, g in grads.items()}}, norm
+
+def char_lm_train_step(params, inputs, targets, h0, lr, max_norm):
+    loss, grads, h_last = rnn_ref.char_lm_loss(params, inputs, targets, h0)
+    grads, _ = {clip}(grads, max_norm)
+    return {{k: params[k] - lr * grads[k] for k in params}}, loss, h_last
+'''
+
+
+def _notebook_step(clip, prelude=""):
+    """char_lm_train_step as a notebook defines it (module-level names in one namespace)."""
+    ns = {"__name__": "__main__"}
+    src = _NOTEBOOK.format(clip=clip)
+    if prelude:
+        src = src.replace("    loss, grads", f"    {prelude}\n    loss, grads")
+    exec(compile(src, "<notebook>", "exec"), ns)
+    return ns["char_lm_train_step"], ns
+
+
+@pytest.mark.parametrize("clip,prelude", [
+    ("rnn_ref.clip_by_global_norm", ""),
+    ("cg", "from rnn_ref import clip_by_global_norm as cg"),
+    ("rr.clip_by_global_norm", "import rnn_ref as rr"),
+    ("rnn_ref.clip.clip_by_global_norm", ""),
+])
+def test_a_step_that_clips_with_rnn_refs_clip_is_told_to_use_its_own(clip, prelude):
+    step, _ = _notebook_step(clip, prelude)
+    for check in (ck.check_char_lm_train_step, ck.check_own_work):
+        with pytest.raises(AssertionError) as e:
+            check(step)
+        assert "calls rnn_ref.clip_by_global_norm" in flat(e.value) and "YOUR clip_by_global_norm" in flat(e.value)
+
+
+def test_a_step_whose_own_clip_wraps_rnn_refs_is_told_too():
+    step, ns = _notebook_step("clip_by_global_norm")
+    exec("def clip_by_global_norm(grads, max_norm):\n    return rnn_ref.clip_by_global_norm(grads, max_norm)\n", ns)
+    with pytest.raises(AssertionError, match="calls rnn_ref.clip_by_global_norm"):
+        ck.check_own_work(step)
+
+
+def test_a_step_with_its_own_clip_and_rnn_refs_loss_passes():
+    step, ns = _notebook_step("clip_by_global_norm")
+    assert ck.check_char_lm_train_step(step) is None
+    assert ck.check_char_lm_train_step(step, hidden=True) is None
+    assert ck.check_own_work(step, ns["clip_by_global_norm"]) is None
