@@ -576,11 +576,18 @@ def _train(c, clip="global", sign=1.0):
     return {k: params[k] - sign * lr * grads[k] for k in params}, loss, h_last
 
 
+def _value_clip_bites(c):
+    """True when clipping by value with max_norm changes some gradient entry of this case."""
+    _, grads, _ = _lm(*c.values()[:4])
+    return any(np.any(np.abs(g) > c.arg("max_norm")) for g in grads.values())
+
+
 CHAR_LM_TRAIN_STEP = [
     ("no_clip", lambda c: _train(c, clip=None),
      "the gradients were not clipped: clip them by global norm (clip_by_global_norm(grads, max_norm)) before the "
-     "SGD update."),
-    ("clip_value", lambda c: _train(c, clip="value"),
+     "SGD update. (Clipping each entry by value is not the same: a step can be far too long even when every "
+     "entry is small.)"),
+    ("clip_value", lambda c: _train(c, clip="value") if _value_clip_bites(c) else None,
      "you clipped by value; this step clips by global norm: every gradient scaled by max_norm / norm when the "
      "global norm exceeds max_norm."),
     ("clip_per_tensor", lambda c: _train(c, clip="per_tensor"),

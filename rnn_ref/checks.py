@@ -416,6 +416,139 @@ def check_char_lm_train_step(f, hidden=False):
     return run_check("check_char_lm_train_step", spec, (f,), hidden)
 
 
+# ------------------------------------------------------------------------------------------------ training run
+# A short run: a slice of rnn_ref.data's corpus in B parallel streams, windows of T characters, the hidden state
+# carried from window to window. Clipping is active in nearly every step (the gradient norm is above max_norm).
+_TRAIN = {False: dict(seed=40, steps=250, chars=2000), True: dict(seed=140, steps=200, chars=2000)}
+_TRAIN_H, _TRAIN_T, _TRAIN_B, _TRAIN_LR, _TRAIN_MAX_NORM = 32, 12, 16, 0.5, 5.0
+_TRAIN_FALL = 0.8  # the last 20 steps' mean loss must be below this fraction of the first 20 steps'
+
+
+def _training_setup(hidden):
+    from .charlm import init_char_lm
+    from .data import batchify, encode, load_corpus, make_vocab
+    cfg = _TRAIN[hidden]
+    rng = case_rng(cfg["seed"])
+    text = load_corpus()
+    start = 0 if not hidden else int(rng.integers(0, len(text) - cfg["chars"]))
+    text = text[start:start + cfg["chars"]]
+    chars = make_vocab(text)
+    streams = batchify(encode(text, chars), _TRAIN_B)
+    shapes = init_char_lm(len(chars), _TRAIN_H)  # only for the names and shapes of the parameters
+    params = {k: rng.standard_normal(v.shape) * 0.1 if v.ndim == 2 else np.zeros(v.shape) for k, v in shapes.items()}
+    return cfg, params, streams
+
+
+def _training_spec(case):
+    return Spec("char_lm_train_step", ("new_params", "loss", "h_last"), lambda hd: [case],
+                lambda c: char_lm_train_step(*c.values()), hyps=hy.CHAR_LM_TRAIN_STEP)
+
+
+def check_char_lm_training(f, hidden=False):
+    """Train a small character language model with the student's step f(params, inputs, targets, h0, lr,
+    max_norm) -> (new params, loss, h_last), a few hundred steps on a slice of rnn_ref.data's corpus, and check
+    that the loss per character falls. Every step is also compared with the reference step on the same inputs,
+    so a step that trains but is wrong (clipping each tensor by its own norm, say) is named, and a step that
+    modifies params in place fails. None when the run is right; AssertionError with the cause otherwise.
+    Prints nothing. hidden=True: another slice of the corpus and other initial weights."""
+    __tracebackhide__ = True
+    from ._checking import CheckFailure, copy_tree, run_case
+    name = "check_char_lm_training"
+    problem = _own_pieces_problem(f, "char_lm_train_step")
+    if problem:
+        raise AssertionError(wrap_message(f"{name}: {problem}"))
+    cfg, params, streams = _training_setup(hidden)
+    steps, T, B = cfg["steps"], _TRAIN_T, _TRAIN_B
+    h = np.zeros((B, _TRAIN_H))
+    pos, losses, first_wrong, diverged, wrong_steps = 0, [], None, None, []
+    for k in range(1, steps + 1):
+        if pos + T + 1 > streams.shape[0]:  # out of text: start over with a fresh state
+            pos, h = 0, np.zeros((B, _TRAIN_H))
+        inputs, targets = streams[pos:pos + T], streams[pos + 1:pos + T + 1]
+        pos += T
+        case = Case(cfg["seed"], [("params", params), ("inputs", inputs), ("targets", targets), ("h0", h),
+                                  ("lr", _TRAIN_LR), ("max_norm", _TRAIN_MAX_NORM)])
+        spec = _training_spec(case)
+        try:
+            leaves = run_case(spec, (f,), case, {})
+            got = [l.got for l in leaves]
+            out = ({p.split("'")[1]: v for p, v in zip([l.path for l in leaves], got) if p.startswith("new_params")},
+                   got[-2], got[-1])
+        except CheckFailure as e:
+            if e.kind != "value":  # raised, returned the wrong structure, modified params in place: say so now
+                _training_fail(name, spec, f, k, steps, hidden, "")
+            if first_wrong is None:
+                first_wrong = (k, case)
+            if len(wrong_steps) < 10:  # a few more, to tell mistakes apart that agree at some steps
+                wrong_steps.append(case)
+            out = e.got
+        new_params, loss, h = copy_tree(out[0]), float(np.asarray(out[1])), np.asarray(out[2])
+        losses.append(loss / T)
+        if not (np.isfinite(loss) and all(np.all(np.isfinite(v)) for v in new_params.values())):
+            diverged = k
+            break
+        params = new_params
+    L = np.array(losses)
+    n = min(20, max(1, len(L) // 4))
+    start, end = float(np.mean(L[:n])), float(np.mean(L[-n:])) if diverged is None else float("nan")
+    uniform = float(np.log(params["U_xh"].shape[0]))  # the loss per character of guessing uniformly
+    blew = int(np.argmax(L > 3 * uniform)) + 1 if diverged is None and np.any(L > 3 * uniform) else None
+    if diverged is not None or blew is not None or end > start:
+        if diverged is not None:
+            what = f"the training diverged: the loss became NaN or infinite at step {diverged} of {steps}"
+        elif blew is not None:
+            what = (f"the training blew up: at step {blew} of {steps} the loss per character was "
+                    f"{L[blew - 1]:.4g}, far above the {uniform:.3f} of guessing uniformly")
+        else:
+            what = f"the loss rose during training (per character: first {n} steps {start:.3f}, last {n} {end:.3f})"
+        hint = ("Gradient clipping is what keeps one large gradient from blowing the weights up: clip by the "
+                "global norm (your clip_by_global_norm, with max_norm) before the update, and subtract "
+                "lr * gradient (an update with the wrong sign climbs).")
+    elif end > _TRAIN_FALL * start:
+        what = (f"the loss did not fall enough in {steps} steps (per character: first {n} steps {start:.3f}, "
+                f"last {n} {end:.3f}; it must fall below {_TRAIN_FALL:g} times the start)")
+        hint = ("Hint: check that the step subtracts lr times the clipped gradient from every parameter and "
+                "returns the new parameters and the last hidden state (the next window starts from it).")
+    elif first_wrong is not None:
+        what = (f"the loss fell ({start:.3f} -> {end:.3f} per character), but your step does not compute what "
+                f"char_lm_train_step must")
+        hint = ""
+    else:
+        return None
+    if first_wrong is None:
+        raise AssertionError(wrap_message(f"{name}: {what}.\n  {hint}"))
+    k, case = first_wrong
+    _training_fail(name, _training_spec(case), f, k, steps, hidden, what, hint, wrong_steps)
+
+
+def _training_fail(name, spec, f, k, steps, hidden, what, hint="", more_cases=()):
+    """Raise the message of training step k: the run's outcome first, then the step's own diagnosis."""
+    __tracebackhide__ = True
+    from ._checking import CheckFailure, _message, run_case
+    case = spec.cases(hidden)[0]
+    record = {}
+    try:
+        run_case(spec, (f,), case, record)
+        lines = []
+    except CheckFailure as fl:
+        cases = [case] + [c for c in more_cases if c is not case]
+        lines = _message(name, spec, (f,), case, 0, 1, fl, record, cases, hidden=True).split("\n  ")
+    lines = [x.replace("case 1 of 1: ", f"training step {k} of {steps}: ", 1) for x in lines]
+    if lines:
+        lines[0] = lines[0].replace(f"{name}: ", "", 1)
+    causes = [x for x in lines if x.startswith("Likely cause: ")]
+    rest = [x for x in lines if not x.startswith("Likely cause: ")]
+    if not causes and hint:
+        causes = [hint if hint.startswith("Hint: ") else f"Likely cause: {hint}"]
+    if what:
+        head = f"{name}: {what}."
+        if rest:
+            rest[0] = f"At training step {k} of {steps}: {rest[0]}"
+    else:
+        head = f"{name}: at training step {k} of {steps}: " + (rest.pop(0) if rest else "your step failed.")
+    raise AssertionError(wrap_message("\n  ".join([head] + causes + rest)))
+
+
 # ------------------------------------------------------------------------------------------------ architectures
 def _m2o_cases(hidden):
     cases = []

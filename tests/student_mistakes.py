@@ -350,12 +350,19 @@ def char_lm_train_step(params, inputs, targets, h0, lr, max_norm, mistake=None):
     loss, grads, h_last = char_lm_loss(params, inputs, targets, h0)
     if mistake == "clip_value":
         grads = clip_by_value(grads, max_norm)
+    elif mistake == "per_tensor":      # "clip each gradient to max_norm"
+        grads, _ = clip_by_global_norm(grads, max_norm, mistake="per_tensor")
+    elif mistake == "ascent":
+        grads = {k: -g for k, g in clip_by_global_norm(grads, max_norm)[0].items()}
+    elif mistake == "big_lr_no_clip":  # no clipping, and a learning rate "to make it learn faster"
+        lr = 40 * lr
     elif mistake != "no_clip":
         grads, _ = clip_by_global_norm(grads, max_norm)
     new = {k: params[k] - lr * grads[k] for k in params}
-    if mistake == "in_place":
+    if mistake == "in_place":          # updates params and returns it: the caller's dict changes too
         for k in params:
             params[k] -= lr * grads[k]
+        return params, loss, h_last
     return new, loss, h_last
 
 

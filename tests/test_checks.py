@@ -596,3 +596,50 @@ def test_a_step_with_its_own_clip_and_rnn_refs_loss_passes():
     assert ck.check_char_lm_train_step(step) is None
     assert ck.check_char_lm_train_step(step, hidden=True) is None
     assert ck.check_own_work(step, ns["clip_by_global_norm"]) is None
+
+
+# ------------------------------------------------------------------------------------------------ training run
+@pytest.mark.parametrize("step", [rr.char_lm_train_step, sm.char_lm_train_step], ids=["reference", "student"])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_the_training_run_passes_a_right_step_and_prints_nothing(step, hidden, capfd):
+    t = time.perf_counter()
+    assert ck.check_char_lm_training(step, hidden=hidden) is None
+    assert time.perf_counter() - t < 5
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+@pytest.mark.parametrize("mistake,words", [
+    ("in_place", ["at training step 1 of", "modified its input `params` in place"]),
+    ("per_tensor", ["Likely cause: you clipped each tensor by its own norm"]),
+    ("no_clip", ["Likely cause: the gradients were not clipped", "clip_by_global_norm"]),
+    ("clip_value", ["Clipping each entry by value is not the same"]),
+    ("ascent", ["goes uphill"]),
+    ("big_lr_no_clip", ["the training blew up", "Gradient clipping"]),
+    ("stub", ["char_lm_train_step is not implemented yet"]),
+])
+def test_the_training_run_fails_a_wrong_step_with_its_cause(mistake, words, capfd):
+    if mistake == "stub":
+        def step(*args):
+            raise NotImplementedError
+    else:
+        step = m(sm.char_lm_train_step, mistake)
+    for hidden in (False, True):
+        with pytest.raises(AssertionError) as e:
+            ck.check_char_lm_training(step, hidden=hidden)
+        msg = flat(e.value)
+        assert msg.startswith("check_char_lm_training:"), msg
+        for w in words:
+            assert w in msg, f"{w!r} not in:\n{e.value}"
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_a_diverging_run_names_clipping():
+    def exploding(params, inputs, targets, h0, lr, max_norm):   # no clipping, a step far too long
+        loss, grads, h = rr.char_lm_loss(params, inputs, targets, h0)
+        return {k: params[k] - 1e6 * grads[k] for k in params}, loss, h
+    with pytest.raises(AssertionError) as e:
+        ck.check_char_lm_training(exploding)
+    msg = flat(e.value)
+    assert ("diverged" in msg or "rose" in msg) and "clip" in msg, msg
