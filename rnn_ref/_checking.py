@@ -404,6 +404,7 @@ def warnings_note(record):
 # ----------------------------------------------------------------------------------------------- running
 
 SPECS = {}  # check name -> the Spec it last ran (for tests that inspect the hypotheses)
+_SPEC_OF_CALL = []  # [the Spec being diagnosed], for explain() functions that run the student's function again
 
 
 class Spec:
@@ -643,6 +644,7 @@ def diagnose(spec, fns, case, failure, cases):
     causes = [msg for _, msg in causes]
     notes = []
     if not causes and spec.explain is not None:
+        _SPEC_OF_CALL[:] = [spec]
         try:
             more_causes, more_notes = spec.explain(fns, case, failure, cases)
         except Exception:  # a diagnosis must never hide the failure itself

@@ -775,7 +775,17 @@ def _lstm_step_back(dh, dc, x, hp, cp, Wx, Wh, b, m=None, perm=(0, 1, 2, 3)):
     dct = dc + dh * o * ((1 - tc * tc) if m != "no_tanh_c" else 1.0)
     if m == "no_dc_in":
         dct = dh * o * (1 - tc * tc)
+    if m == "no_dh_in_dc":
+        dct = dc
     blocks = [dct * g * i * (1 - i), dct * cp * f * (1 - f), dct * i * (1 - g * g), dh * tc * o * (1 - o)]
+    if m == "tanh_c_in_f":
+        blocks[1] = dct * tc * f * (1 - f)
+    if m == "dc_in_o":
+        blocks[3] = dc * tc * o * (1 - o)
+    if m == "dct_in_o":
+        blocks[3] = dct * tc * o * (1 - o)
+    if m == "g_sigmoid_grad":
+        blocks[2] = dct * i * g * (1 - g)
     da = np.zeros((hp.shape[0], 4 * H))
     for k, j in enumerate(perm):
         da[:, j * H:(j + 1) * H] = blocks[k]
@@ -816,7 +826,23 @@ LSTM_STEP_FORWARD = [
 ] + [(f"perm{p}", (lambda p: lambda c: _lstm_step(*c.values(), perm=p)[:2] + (I,))(p),
       _GATE_MSG.format(order=_perm_name(p))) for p in _PERMS4]
 
+_LSTM_STEP_MSGS = [
+    ("no_dh_in_dc", "the gradient through h never reaches c: h = o * tanh(c), so the cell state's total "
+                    "gradient is dc_total = dc + dh * o * (1 - tanh(c)**2); you used dc alone (in the i, f, g "
+                    "terms and in dc_prev = f * dc_total)."),
+    ("tanh_c_in_f", "the forget gate's term uses tanh(c); c = f * c_prev + i * g, so it is "
+                    "da_f = dc_total * c_prev * f * (1 - f) (c_prev, the previous cell state)."),
+    ("dc_in_o", "the output gate's term uses dc; h = o * tanh(c), so the output gate sees only dh: "
+                "da_o = dh * tanh(c) * o * (1 - o)."),
+    ("dct_in_o", "the output gate's term uses dc_total; h = o * tanh(c), so the output gate sees only dh: "
+                 "da_o = dh * tanh(c) * o * (1 - o)."),
+    ("g_sigmoid_grad", "the candidate g is a tanh, so its derivative is 1 - g**2, not g * (1 - g): "
+                       "da_g = dc_total * i * (1 - g**2)."),
+]
+
 LSTM_STEP_BACKWARD = [
+    (m, (lambda m: lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), m=m))(m), msg)
+    for m, msg in _LSTM_STEP_MSGS] + [
     ("dcprev_no_dh", lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), m="dcprev_no_dh"),
      "dc_prev is only f * dc: the gradient through h reaches c too. With dc_total = dc + dh * o * (1 - tanh(c)**2), "
      "dc_prev = f * dc_total (and every gate's gradient uses dc_total)."),
@@ -843,6 +869,11 @@ def _lstm_seq(x, h0, c0, Wx, Wh, b, m=None, perm=(0, 1, 2, 3)):
     return h, c
 
 
+_LSTM_STEP_M = ("dcprev_no_dh", "no_tanh_c", "db_mean") + tuple(m for m, _ in _LSTM_STEP_MSGS)
+STEP_FIRST = ("{msg} That is the one-step math: if your {seq} calls your {step}, fix {step} first "
+              "(check_{step} says more).")
+
+
 def _lstm_seq_back(c, m=None):
     x, h0, c0, Wx, Wh, b = c.values()
     dh = c.arg("dh")
@@ -855,8 +886,9 @@ def _lstm_seq_back(c, m=None):
         hp = h[t - 1] if (t > 0 or m == "h_wrap") else h0
         cp = cs[t - 1] if (t > 0 or m == "c_wrap") else c0
         g = dh[t] + (dnext if m != "no_time_flow" else 0.0)
+        step_m = m if m in _LSTM_STEP_M else None
         dxt, dhp, dcp, dWxt, dWht, dbt = _lstm_step_back(g, dcn if m != "no_dc_flow" else 0 * dcn, x[t], hp, cp,
-                                                         Wx, Wh, b, "dcprev_no_dh" if m == "dcprev_no_dh" else None)
+                                                         Wx, Wh, b, step_m)
         dx[t] = dxt
         if m == "assign":
             dWx, dWh, db = dWxt, dWht, dbt
@@ -880,9 +912,18 @@ LSTM_FORWARD = [
 
 LSTM_BACKWARD = [
     ("no_dc_flow", lambda c: _lstm_seq_back(c, "no_dc_flow"),
-     "no gradient flows back through the cell state: the gradient through h reaches c too, so at each step "
-     "dc_prev = f * (dc + dh * o * (1 - tanh(c)**2)), and that dc_prev is the incoming dc of step t-1 (zeros at "
-     "the last step; dc0 is the final dc_prev)."),
+     "no gradient flows back through the cell state: either your loop does not pass each step's dc_prev in as "
+     "the dc of step t-1 (zeros at the last step; dc0 is the final dc_prev), or your lstm_step_backward drops "
+     "its dc argument (check_lstm_step_backward catches that). The gradient through h reaches c too: "
+     "dc_prev = f * (dc + dh * o * (1 - tanh(c)**2))."),
+] + [(m, (lambda m: lambda c: _lstm_seq_back(c, m))(m),
+      STEP_FIRST.format(msg=msg, seq="lstm_backward", step="lstm_step_backward"))
+     for m, msg in _LSTM_STEP_MSGS + [("dcprev_no_dh", "dc_prev is only f * dc: the gradient through h reaches c "
+                                                       "too, dc_prev = f * (dc + dh * o * (1 - tanh(c)**2))."),
+                                      ("no_tanh_c", "the derivative of tanh(c) is missing: dh reaches c as "
+                                                    "dh * o * (1 - tanh(c)**2)."),
+                                      ("db_mean", "db is averaged over the batch; it must be summed.")]] + [
+
     ("no_time_flow", lambda c: _lstm_seq_back(c, "no_time_flow"),
      "no gradient flows back through h: at step t add the dh_prev of step t+1 to dh[t]."),
     ("assign", lambda c: _lstm_seq_back(c, "assign"),
@@ -922,6 +963,8 @@ def _gru_step_back(dh, x, hp, Wx, Wh, bx, bh, m=None):
     dn = dh * (1 - z) * (1.0 if m == "no_tanh" else (1 - n * n))
     dz = dh * ((n - hp) if m == "z_sign" else (hp - n)) * z * (1 - z)
     dr = dn * hn * r * (1 - r)
+    if m == "dr_no_ghn":
+        dr = dn * r * (1 - r)
     dax = np.concatenate([dr, dz, dn], 1)
     dah = np.concatenate([dr, dz, dn if m == "dah_no_r" else dn * r], 1)
     dhp = dah @ Wh.T + (0.0 if m == "no_direct" else dh * z)
@@ -960,6 +1003,9 @@ _GRU_BWD = [
     ("dah_no_r", "the gradient of the hidden-side n block (for Wh_n, bh_n and h_prev) must be multiplied by r: "
                  "in the forward, r multiplies (h_prev @ Wh_n + bh_n)."),
     ("db_mean", "the bias gradients are averaged over the batch; they must be summed."),
+    ("dr_no_ghn", "the reset gate's term is missing what r multiplies: n = tanh(... + r * (h_prev @ Wh_n + "
+                  "bh_n)), so da_r = dn * (h_prev @ Wh_n + bh_n) * r * (1 - r), with dn = dh * (1 - z) * "
+                  "(1 - n**2)."),
 ]
 GRU_STEP_BACKWARD = [(m, (lambda m: lambda c: _gru_step_back(c.arg("dh"), *c.values(), m=m))(m), msg)
                      for m, msg in _GRU_BWD]
@@ -1000,7 +1046,8 @@ GRU_FORWARD = ([(m, (lambda m: lambda c: (_gru_seq(*c.values(), m=m), I))(m), ms
                + [(f"perm{p}", (lambda p: lambda c: (_gru_seq(*c.values(), perm=p), I))(p),
                    f"your gates are in the order {_perm3_name(p)}; this course follows PyTorch: r, z, n.")
                   for p in _PERMS3])
-GRU_BACKWARD = [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m), msg) for m, msg in _GRU_BWD] + [
+GRU_BACKWARD = [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m),
+                 STEP_FIRST.format(msg=msg, seq="gru_backward", step="gru_step_backward")) for m, msg in _GRU_BWD] + [
     ("no_time_flow", lambda c: _gru_seq_back(c, "no_time_flow"),
      "no gradient flows back through time: at step t add the dh_prev of step t+1 to dh[t]."),
     ("assign", lambda c: _gru_seq_back(c, "assign"),

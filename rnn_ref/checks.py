@@ -676,6 +676,87 @@ def check_stacked_rnn_backward(fwd, bwd, hidden=False):
     return run_check("check_stacked_rnn_backward", spec, (fwd, bwd), hidden)
 
 
+# ------------------------------------------------------------------------------------------------ gates
+# A gated cell's bias gradient holds one block per gate, and each block is that gate's gradient summed over the
+# batch: the blocks that disagree with the reference say which gate's term is wrong.
+_LSTM_TERMS = {"i": "da_i = dc_total * g * i * (1 - i)", "f": "da_f = dc_total * c_prev * f * (1 - f)",
+               "g": "da_g = dc_total * i * (1 - g**2)", "o": "da_o = dh * tanh(c) * o * (1 - o)"}
+_LSTM_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate g", "o": "output gate"}
+_GRU_TERMS = {"r": "da_r = dn * (h_prev @ Wh_n + bh_n) * r * (1 - r)", "z": "da_z = dh * (h_prev - n) * z * (1 - z)",
+              "n": "da_n = dn = dh * (1 - z) * (1 - n**2) on the x side, r * dn on the h side"}
+_GRU_NAMES = {"r": "reset gate", "z": "update gate", "n": "new state n"}
+
+
+def _wrong_blocks(leaf, gates):
+    from ._checking import close
+    H = leaf.ref.shape[-1] // len(gates)
+    return [g for k, g in enumerate(gates) if not close(leaf.ref[..., k * H:(k + 1) * H],
+                                                        leaf.got[..., k * H:(k + 1) * H])]
+
+
+def _gate_sentence(cell, bias, wrong, gates):
+    terms, names = (_LSTM_TERMS, _LSTM_NAMES) if cell == "lstm" else (_GRU_TERMS, _GRU_NAMES)
+    right = [g for g in gates if g not in wrong]
+    if cell == "lstm" and set(wrong) == {"i", "f", "g"}:
+        return (f"the blocks of {bias} for i, f and g are wrong and o is right: the three share "
+                f"dc_total = dc + dh * o * (1 - tanh(c)**2), so dc_total is wrong (the dh path into c, or "
+                f"the incoming dc).")
+    span = {0: "[0:H]", 1: "[H:2H]", 2: "[2H:3H]", 3: "[3H:4H]"}
+    blocks = ", ".join(f"{g} (columns {span[gates.index(g)]})" for g in wrong)
+    one = len(wrong) == 1
+    what = " and ".join(f"{names[g]} ({g})" for g in wrong)
+    where = ("dc_total = dc + dh * o * (1 - tanh(c)**2)" if cell == "lstm" and set(wrong) & set("ifg") else
+             "dn = dh * (1 - z) * (1 - n**2)" if cell == "gru" and set(wrong) & set("rn") else "")
+    return (f"in {bias}, the gate block{'' if one else 's'} {blocks} {'is' if one else 'are'} wrong and "
+            f"{', '.join(right)} {'is' if len(right) == 1 else 'are'} right, so the gradient of the {what} is "
+            f"wrong: " + "; ".join(terms[g] for g in wrong) + (f", with {where}." if where else "."))
+
+
+def _gate_explain(cell, step_name=None):
+    """explain() for a gated cell's backward: which gate blocks of the bias gradients are wrong. For a
+    sequence (step_name given) it looks at the T=1 case: wrong there means the one-step math is wrong."""
+    gates = "ifgo" if cell == "lstm" else "rzn"
+    biases = ("db",) if cell == "lstm" else ("dbx", "dbh")
+
+    def blocks(leaves):
+        for bias in biases:
+            leaf = leaves.get(bias)
+            if leaf is not None and leaf.kind == "array":
+                wrong = _wrong_blocks(leaf, gates)
+                if wrong and len(wrong) < len(gates):
+                    return _gate_sentence(cell, bias, wrong, gates)
+        return ""
+
+    def explain(fns, case, failure, cases):
+        from ._checking import CheckFailure, run_case
+        from ._checking import _SPEC_OF_CALL
+        leaves = {l.path: l for l in failure.leaves}
+        if step_name is None:
+            sentence = blocks(leaves)
+            if sentence:
+                return [sentence], []
+            if all(b in leaves and _wrong_blocks(leaves[b], gates) == [] for b in biases):
+                return [], [f"The gate gradients are right ({', '.join(biases)} agree with the reference), so the "
+                            f"mistake is in sending them back: dx = da @ Wx.T, dh_prev = da @ Wh.T"
+                            + (" plus the direct path dh * z" if cell == "gru" else "") + "."]
+            return [], []
+        one = [c for c in cases if c.note == "T=1" and c is not case]
+        if not one:
+            return [], []
+        try:
+            run_case(_SPEC_OF_CALL[0], fns, one[0], {})
+            return [], []  # right at T=1: the loop is to blame, and the T=1 note says so
+        except CheckFailure as e:
+            if not hasattr(e, "leaves"):
+                return [], []
+            sentence = blocks({l.path: l for l in e.leaves})
+        seq = step_name.replace("_step", "")
+        return [f"your {seq} is wrong even in the T=1 case (one step, nothing crosses time), so the one-step "
+                f"math is wrong, not the loop: if your {seq} calls your {step_name}, fix {step_name} first "
+                f"(check_{step_name} says more)." + (f" At T=1, {sentence}" if sentence else "")], []
+    return explain
+
+
 # ------------------------------------------------------------------------------------------------ LSTM
 _LSTM_GRADS_STEP = ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")
 _LSTM_GRADS = ("dx", "dh0", "dc0", "dWx", "dWh", "db")
@@ -693,7 +774,7 @@ def check_lstm_step_backward(fwd, bwd, hidden=False):
     spec = Spec("lstm_step_backward", _LSTM_GRADS_STEP, lambda hd: _lstm_cases(hd, False, True),
                 _backward_ref(lstm_step_forward, lstm_step_backward),
                 fwd=("lstm_step_forward", ("h", "c", "cache"), _first(lstm_step_forward), 2),
-                hyps=hy.LSTM_STEP_BACKWARD, case_notes=_NOTES_STEP)
+                hyps=hy.LSTM_STEP_BACKWARD, case_notes=_NOTES_STEP, explain=_gate_explain("lstm"))
     return run_check("check_lstm_step_backward", spec, (fwd, bwd), hidden)
 
 
@@ -710,7 +791,8 @@ def check_lstm_backward(fwd, bwd, hidden=False):
     spec = Spec("lstm_backward", _LSTM_GRADS, lambda hd: _lstm_cases(hd, True, True),
                 _backward_ref(lstm_forward, lstm_backward),
                 fwd=("lstm_forward", ("h", "cache"), _first(lstm_forward), 1),
-                hyps=hy.LSTM_BACKWARD, probes=_rnn_probes("Wh"), case_notes=_NOTES_SEQ)
+                hyps=hy.LSTM_BACKWARD, probes=_rnn_probes("Wh"), case_notes=_NOTES_SEQ,
+                explain=_gate_explain("lstm", "lstm_step_backward"))
     return run_check("check_lstm_backward", spec, (fwd, bwd), hidden)
 
 
@@ -731,7 +813,7 @@ def check_gru_step_backward(fwd, bwd, hidden=False):
     spec = Spec("gru_step_backward", _GRU_GRADS_STEP, lambda hd: _gru_cases(hd, False, True),
                 _backward_ref(gru_step_forward, gru_step_backward),
                 fwd=("gru_step_forward", ("h", "cache"), _first(gru_step_forward), 1),
-                hyps=hy.GRU_STEP_BACKWARD, case_notes=_NOTES_STEP)
+                hyps=hy.GRU_STEP_BACKWARD, case_notes=_NOTES_STEP, explain=_gate_explain("gru"))
     return run_check("check_gru_step_backward", spec, (fwd, bwd), hidden)
 
 
@@ -747,7 +829,8 @@ def check_gru_backward(fwd, bwd, hidden=False):
     """fwd(x, h0, Wx, Wh, bx, bh) -> h, cache ; bwd(dh (T, B, H), cache) -> dx, dh0, dWx, dWh, dbx, dbh."""
     spec = Spec("gru_backward", _GRU_GRADS, lambda hd: _gru_cases(hd, True, True),
                 _backward_ref(gru_forward, gru_backward), fwd=("gru_forward", ("h", "cache"), _first(gru_forward), 1),
-                hyps=hy.GRU_BACKWARD, probes=_rnn_probes("Wh"), case_notes=_NOTES_SEQ)
+                hyps=hy.GRU_BACKWARD, probes=_rnn_probes("Wh"), case_notes=_NOTES_SEQ,
+                explain=_gate_explain("gru", "gru_step_backward"))
     return run_check("check_gru_backward", spec, (fwd, bwd), hidden)
 
 

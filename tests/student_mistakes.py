@@ -473,10 +473,20 @@ def lstm_step_backward(dh, dc, cache, mistake=None):
     tc = np.tanh(c)
     if mistake == "no_dc_in":
         dct = dh * o * (1 - tc ** 2)
+    elif mistake == "no_dh_in_dc":     # forgot that h = o * tanh(c) sends gradient into c too
+        dct = dc
     else:
         dct = dc + dh * o * (1 - tc ** 2)
     d = {"i": dct * g * i * (1 - i), "f": dct * cache["c_prev"] * f * (1 - f), "g": dct * i * (1 - g ** 2),
          "o": dh * tc * o * (1 - o)}
+    if mistake == "tanh_c_in_f":       # tanh(c) where c_prev belongs
+        d["f"] = dct * tc * f * (1 - f)
+    if mistake == "dc_in_o":           # the output gate's term from dc instead of dh
+        d["o"] = dc * tc * o * (1 - o)
+    if mistake == "c_in_f":            # the new cell state where c_prev belongs
+        d["f"] = dct * c * f * (1 - f)
+    if mistake == "g_sigmoid_grad":    # the candidate's derivative written like a sigmoid's
+        d["g"] = dct * i * g * (1 - g)
     order = "ifog" if mistake == "order_ifog" else "ifgo"
     da = np.hstack([d[k] for k in order])
     dc_prev = f * dc if mistake == "dcprev_no_dh" else f * dct
@@ -497,6 +507,10 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mistake=None):
     return np.array(hs), caches
 
 
+LSTM_STEP_MISTAKES = ("dcprev_no_dh", "no_dc_in", "no_dh_in_dc", "tanh_c_in_f", "dc_in_o", "g_sigmoid_grad",
+                      "c_in_f")
+
+
 def lstm_backward(dh, caches, mistake=None):
     T = len(caches)
     grads = None
@@ -504,8 +518,8 @@ def lstm_backward(dh, caches, mistake=None):
     dcn = np.zeros_like(dh[0])
     dxs = [None] * T
     for t in reversed(range(T)):
-        step = lstm_step_backward(dh[t] + dnext, 0 * dcn if mistake == "no_dc_flow" else dcn, caches[t],
-                                  "dcprev_no_dh" if mistake == "dcprev_no_dh" else None)
+        step_m = mistake if mistake in LSTM_STEP_MISTAKES else None
+        step = lstm_step_backward(dh[t] + dnext, 0 * dcn if mistake == "no_dc_flow" else dcn, caches[t], step_m)
         dxs[t], dnext, dcn = step[:3]
         if grads is None or mistake == "assign":
             grads = list(step[3:])
@@ -533,8 +547,15 @@ def gru_step_backward(dh, cache, mistake=None):
     r, z, n, hp = cache["r"], cache["z"], cache["n"], cache["h_prev"]
     dn = dh * (1 - z) if mistake == "no_tanh" else dh * (1 - z) * (1 - n * n)
     dz = dh * (hp - n) * z * (1 - z)
+    if mistake == "z_sign":            # h = (1 - z) * n + z * h_prev differentiated as z * n + ...
+        dz = dh * (n - hp) * z * (1 - z)
+    if mistake == "z_new_h":           # the new state h where h_prev belongs
+        h = (1 - z) * n + z * hp
+        dz = dh * (h - n) * z * (1 - z)
     dghn = dn * r
     dr = dn * cache["ghn"] * r * (1 - r)
+    if mistake == "dr_no_ghn":         # the reset gate's term without what r multiplies
+        dr = dn * r * (1 - r)
     dgx = np.concatenate([dr, dz, dn], axis=1)
     dgh = np.concatenate([dr, dz, dn if mistake == "dah_no_r" else dghn], axis=1)
     dh_prev = dgh @ cache["Wh"].T
@@ -559,6 +580,7 @@ def gru_backward(dh, caches, mistake=None):
     dnext = np.zeros_like(dh[0])
     for t in range(T - 1, -1, -1):
         g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
-        dx[t], dnext, *p = gru_step_backward(g, caches[t], mistake if mistake in ("no_direct", "no_tanh") else None)
+        step_m = mistake if mistake in ("no_direct", "no_tanh", "z_sign", "dr_no_ghn", "dah_no_r", "z_new_h") else None
+        dx[t], dnext, *p = gru_step_backward(g, caches[t], step_m)
         acc = list(p) if mistake == "assign" else [a + q for a, q in zip(acc, p)]
     return (np.stack(dx), dnext, *acc)
