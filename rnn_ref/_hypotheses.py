@@ -70,7 +70,53 @@ NUMGRAD = [
 ]
 
 
+def _what_f_saw(seen, h):
+    """The mistake that the values of x seen by f show, or ''. seen: x - x0 at each call of f."""
+    if not seen:
+        return ""
+    moved = [np.flatnonzero(np.abs(d) > 1e-3 * h) for d in seen]
+    if all(len(m) == 0 for m in moved):
+        return ("f never saw x change: every call of f saw the original x. f reads x itself, so change x in "
+                "place (x[i] = old + h), not a copy of x.")
+    for d, m in zip(seen, moved):
+        if len(m) > 1:
+            return (f"when f ran, {len(m)} entries of x were changed at once: put each entry back (x[i] = old) "
+                    f"before moving on to the next, so that each evaluation changes one entry only.")
+    offsets = {}
+    for d, m in zip(seen, moved):
+        if len(m) == 1:
+            offsets.setdefault(int(m[0]), []).append(float(d.flat[m[0]]))
+    plus_twice = [i for i, o in offsets.items() if sum(np.isclose(v, h, rtol=1e-3) for v in o) >= 2
+                  and not any(np.isclose(v, -h, rtol=1e-3) for v in o)]
+    if plus_twice:
+        return ("f saw x[i] + h at both evaluations of an entry: x still held old + h when f ran the second "
+                "time. Set x[i] = old - h (in x itself, not a copy) before the second call.")
+    minus_twice = [i for i, o in offsets.items() if sum(np.isclose(v, -h, rtol=1e-3) for v in o) >= 2
+                   and not any(np.isclose(v, h, rtol=1e-3) for v in o)]
+    if minus_twice:
+        return ("f saw x[i] - h at both evaluations of an entry: set x[i] = old + h before the first call and "
+                "x[i] = old - h before the second.")
+    plus_only = [i for i, o in offsets.items() if any(np.isclose(v, h, rtol=1e-3) for v in o)
+                 and not any(np.isclose(v, -h, rtol=1e-3) for v in o)]
+    if plus_only and len(plus_only) == len(offsets):
+        return ("f saw x[i] + h and the unchanged x, never x[i] - h: after x[i] += h, x[i] -= h only goes back "
+                "to old. Set x[i] = old + h, call f, set x[i] = old - h, call f, then x[i] = old.")
+    steps = sorted({float(f"{abs(v):.3g}") for o in offsets.values() for v in o})
+    if len(steps) == 1 and not np.isclose(steps[0], h, rtol=1e-3):
+        return (f"f saw x[i] moved by {steps[0]:g}, but the step h is {h:g}: move x[i] by exactly the h "
+                f"the caller passes, x[i] = old + h and x[i] = old - h.")
+    return ""
+
+
 def check_numerical_gradient(f, hidden=False):
+    __tracebackhide__ = True
+    try:
+        return _check_numerical_gradient(f, hidden)
+    except AssertionError as e:
+        raise AssertionError(ck.wrap_message(str(e))) from None
+
+
+def _check_numerical_gradient(f, hidden=False):
     __tracebackhide__ = True
     name = "check_numerical_gradient"
     for i, case in enumerate(_ng_cases(hidden)):
@@ -79,13 +125,18 @@ def check_numerical_gradient(f, hidden=False):
         x = x0.copy()
         calls = [0]
         inner = _ng_func(x, w)
+        seen = []  # how x differed from x0 at each call of f (the first few hundred calls)
 
         def func():
             calls[0] += 1
+            if len(seen) < 400:
+                seen.append(x - x0)
             return inner()
 
         record = {}
         where = f"\n  case {i + 1} of {len(_ng_cases(hidden))}: {case.label()}"
+        rebuild = ck.rebuild_hint(name, i, hidden)
+        where += f"\n  {rebuild}" if rebuild else ""
         try:
             with ck.quiet(record):
                 got = f(func, x, h)
@@ -116,16 +167,17 @@ def check_numerical_gradient(f, hidden=False):
         err, idx, detail = ck.leaf_error(leaf)
         if err <= 1e-8:
             continue
-        lines = [f"{name}: the gradient is wrong ({detail}).{where}"]
-        if np.all(leaf.got == 0):
-            lines.append("Likely cause: every entry is 0, so f never saw your changes: change x itself in place "
-                         "(x[i] = old + h), not a copy of x.")
+        lines = [f"{name}: the gradient is wrong."]
+        for hname, hyp, msg in NUMGRAD:
+            hv = ck.silently(hyp, x0, w, h)
+            if hv is not None and ck.close(hv, leaf.got, 1e-8):
+                lines.append(f"Likely cause: {msg}")
+                break
         else:
-            for hname, hyp, msg in NUMGRAD:
-                hv = ck.silently(hyp, x0, w, h)
-                if hv is not None and ck.close(hv, leaf.got, 1e-8):
-                    lines.append(f"Likely cause: {msg}")
-                    break
+            seen_cause = _what_f_saw(seen, h)
+            if seen_cause:
+                lines.append(f"Likely cause: {seen_cause}")
+        lines.append(f"the gradient: {detail}.{where}")
         if calls[0] < 2 * x0.size:
             lines.append(f"Your function called f {calls[0]} times for an x of {x0.size} entries; the central "
                          f"difference needs 2 calls per entry.")

@@ -223,11 +223,23 @@ def numerical_gradient(f, x, h=1e-5, mistake=None):
             f0 = f()
             target[i] = old + step
             grad.flat[i] = (f() - f0) / step
+        elif mistake == "minus_on_copy":  # the minus step goes to a copy: x is still at old + h
+            target[i] = old + step
+            fp = f()
+            xm = x.copy()
+            xm.reshape(-1)[i] = old - step
+            fm = f()
+        elif mistake == "minus_adds_up":  # x[i] -= h after x[i] += h: back at old, not at old - h
+            target[i] += step
+            fp = f()
+            target[i] -= step
+            fm = f()
         else:
             target[i] = old + step
             fp = f()
             target[i] = old - step
             fm = f()
+        if mistake != "forward":
             grad.flat[i] = (fp - fm) / (step if mistake == "denominator_h" else 2 * step)
         if mistake != "no_restore":
             target[i] = old

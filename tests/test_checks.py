@@ -178,6 +178,10 @@ MISTAKES = [
      ["gradient is wrong", "ignored the argument h"]),
     ("check_numerical_gradient", (m(sm.numerical_gradient, "denominator_h"),), ["gradient is wrong", "2h"]),
     ("check_numerical_gradient", (m(sm.numerical_gradient, "copy"),), ["gradient is wrong", "not a copy"]),
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "minus_on_copy"),),
+     ["gradient is wrong", "f saw x[i] + h at both evaluations", "Set x[i] = old - h"]),
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "minus_adds_up"),),
+     ["gradient is wrong", "never x[i] - h"]),
     # clipping
     ("check_clip_by_value", (m(sm.clip_by_value, "in_place"),), ["modified its input `grads` in place"]),
     ("check_clip_by_value", (m(sm.clip_by_value, "upper_only"),), ["clipped['", "only the upper limit"]),
@@ -674,3 +678,9 @@ def test_a_diverging_run_names_clipping():
         ck.check_char_lm_training(exploding)
     msg = flat(e.value)
     assert ("diverged" in msg or "blew up" in msg) and "clip by the global norm" in msg, msg
+
+
+def test_a_gradient_left_at_plus_h_is_not_blamed_on_a_copy():
+    with pytest.raises(AssertionError) as e:
+        ck.check_numerical_gradient(m(sm.numerical_gradient, "minus_on_copy"))
+    assert "never saw" not in flat(e.value) and "x[i] + h at both evaluations" in flat(e.value)
