@@ -684,3 +684,114 @@ def test_a_gradient_left_at_plus_h_is_not_blamed_on_a_copy():
     with pytest.raises(AssertionError) as e:
         ck.check_numerical_gradient(m(sm.numerical_gradient, "minus_on_copy"))
     assert "never saw" not in flat(e.value) and "x[i] + h at both evaluations" in flat(e.value)
+
+
+# ------------------------------------------------------------------------------------------------ message format
+def _all_wrong_calls():
+    """(check, student functions) for every planted mistake, every stub and None-returner, a few shapes."""
+    calls = [(name, fns) for name, fns, _ in MISTAKES]
+    for name, fns in REFERENCE.items():
+        calls += [(name, fns[:-1] + (bad,)) for bad in (_stub, _none)]
+    calls += [("check_rnn_step_forward", (m(sm.rnn_step_forward, k),))
+              for k in ("float32", "int", "transposed_out", "only_h")]
+    calls += [("check_char_lm_training", (m(sm.char_lm_train_step, k),)) for k in ("in_place", "per_tensor", "no_clip")]
+    calls += [("check_char_lm_training", (_stub,))]
+    return calls
+
+
+def _message_of(name, fns, hidden):
+    try:
+        getattr(ck, name)(*fns, hidden=hidden)
+    except AssertionError as e:
+        return str(e)
+    return None
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_every_message_fits_88_columns_and_names_the_cause_early(hidden):
+    """nbgrader validate cuts lines at about 90 characters: no line of any message is longer than 88, and a
+    likely cause, when there is one, starts within the first 4 lines."""
+    seen = 0
+    for name, fns in _all_wrong_calls():
+        msg = _message_of(name, fns, hidden)
+        if msg is None:
+            continue
+        seen += 1
+        lines = msg.splitlines()
+        assert all(len(line) <= 88 for line in lines), (name, max(lines, key=len))
+        first = next((i for i, line in enumerate(lines) if line.lstrip().startswith("Likely cause")), None)
+        assert first is None or first < 4, f"{name}: 'Likely cause' on line {first + 1}:\n{msg}"
+        assert lines[0].startswith(name + ":"), msg
+        assert all(not line.strip() == "" for line in lines), msg
+    assert seen >= 150
+
+
+def test_a_long_line_is_wrapped_with_its_indentation():
+    from rnn_ref._checking import wrap_message
+    text = "check_x: " + "word " * 40 + "\n  Likely cause: " + "cause " * 30
+    out = wrap_message(text)
+    assert all(len(line) <= 88 for line in out.splitlines())
+    assert " ".join(out.split()) == " ".join(text.split())
+    cont = [line for line in out.splitlines()[1:] if not line.startswith("  Likely")]
+    assert all(line.startswith("  ") for line in cont)
+    assert wrap_message("short\n  line") == "short\n  line"
+
+
+# ------------------------------------------------------------------------------------------------ case_inputs
+def test_case_inputs_rebuilds_the_case_a_message_names():
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(sm.rnn_forward, m(sm.rnn_backward, "no_tanh"))
+    msg = flat(e.value)
+    import re
+    n = int(re.search(r"case (\d+) of \d+:", msg).group(1))
+    assert f"Rebuild it with rnn_ref.checks.case_inputs('check_rnn_backward', {n})." in msg
+    inputs = ck.case_inputs("check_rnn_backward", n)
+    assert list(inputs) == ["x", "h0", "U_xh", "W_hh", "b", "dh"]
+    dh = inputs.pop("dh")
+    h, cache = sm.rnn_forward(**inputs)
+    mine = sm.rnn_backward(dh, cache, mistake="no_tanh")
+    right = rr.rnn_backward(dh, rr.rnn_forward(**inputs)[1])
+    assert rr.rel_error(mine[0], right[0]) > 1e-3  # the rebuilt case shows the same wrong dx
+    assert np.allclose(sm.rnn_backward(dh, cache)[0], right[0])
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_case_inputs_gives_the_inputs_of_every_visible_case(name):
+    from rnn_ref import _checking as C
+    getattr(ck, name)(*REFERENCE[name])
+    if name == "check_numerical_gradient":
+        from rnn_ref import _hypotheses as hy
+        for i, case in enumerate(hy._ng_cases(False), 1):
+            got = ck.case_inputs(name, i)
+            assert np.array_equal(got["x"], case.arg("x")) and got["h"] == case.arg("h")
+            assert got["f"]() == hy._ng_func(case.arg("x"), case.extra["w"])()  # f reads the returned x
+            got["x"] += 1.0
+            assert got["f"]() != hy._ng_func(case.arg("x"), case.extra["w"])()
+        return
+    cases = C.SPECS[name].cases(False)
+    for i, case in enumerate(cases, 1):
+        got = ck.case_inputs(name, i)
+        assert list(got) == [k for k, _ in case.args + case.dargs]
+        assert all(C.same_tree(v, got[k]) for k, v in case.args + case.dargs), (name, i)
+        got_again = ck.case_inputs(name, i)
+        for v in got.values():  # fresh copies: changing one leaves the next call alone
+            if isinstance(v, np.ndarray):
+                v[...] = 0
+        assert all(C.same_tree(v, got_again[k]) for k, v in case.args + case.dargs)
+    with pytest.raises(ValueError, match="hidden"):
+        ck.case_inputs(name, len(cases) + 1)
+
+
+def test_case_inputs_refuses_unknown_checks_and_bad_numbers():
+    with pytest.raises(ValueError, match="check_name"):
+        ck.case_inputs("check_nothing", 1)
+    with pytest.raises(ValueError, match="case_number"):
+        ck.case_inputs("check_rnn_forward", 0)
+    with pytest.raises(ValueError, match="case_number"):
+        ck.case_inputs("check_rnn_forward", "1")
+
+
+def test_a_hidden_case_promises_no_rebuild():
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(sm.rnn_forward, m(sm.rnn_backward, "no_tanh"), hidden=True)
+    assert "case_inputs" not in str(e.value) and "seed 1" in str(e.value)
