@@ -273,6 +273,8 @@ def _shape_hint(path, ref_shape, got_shape, hints):
     if len(ref_shape) == 2 and tuple(got_shape) == tuple(ref_shape[::-1]) and ref_shape[0] != ref_shape[1]:
         return "It looks transposed"
     if len(got_shape) == len(ref_shape) + 1 and tuple(got_shape[1:]) == tuple(ref_shape):
+        if not path.lstrip("(").startswith(("d", "grads", "new_params")):
+            return "It has an extra leading axis"
         what = "the batch (axis 0)" if len(ref_shape) == 1 else "its first axis"
         return (f"It has an extra leading axis: a gradient of a parameter that every example (and every step) "
                 f"uses is a sum, so sum over {what}")
@@ -733,11 +735,11 @@ def _message(check_name, spec, fns, case, i, n, f, record, cases, hidden=False):
             extra = [f"Likely cause: {c}" for c in structural_causes(spec, case, f.got)[:2]]
         msg = f.msg
         if "\n  case:" in msg:
-            msg = msg.replace("\n  case:", f"\n  case {i + 1} of {n}:", 1)
-            head = f"{check_name}: {msg}"
+            first, rest = msg.split("\n  case:", 1)
+            body = [f"{check_name}: {first}"] + extra + [f"case {i + 1} of {n}:{rest}"]
         else:
-            head = f"{check_name}: {msg}\n  case {i + 1} of {n}: {case.label()}"
-        return "\n  ".join([head] + extra + tail + ([rebuild] if rebuild else []))
+            body = [f"{check_name}: {msg}"] + extra + [f"case {i + 1} of {n}: {case.label()}"]
+        return "\n  ".join(body + tail + ([rebuild] if rebuild else []))
     leaf, err, detail = f.bad[0]
     lines = [f"{check_name}: {leaf.path} is wrong."]
     causes, notes = diagnose(spec, fns, case, f, cases)

@@ -659,6 +659,9 @@ def _m2o(c, rnn_m=None, k_loss=1.0, k_grad=1.0, state="last"):
     do = do[0] * k_grad
     dh = np.zeros_like(h)
     dh[-1 if state == "last" else 0] = do @ p["V_ho"].T
+    if rnn_m == "dh_every_step":
+        dh[:] = do @ p["V_ho"].T
+        rnn_m = None
     _, _, dU, dW, db = _rnn_bwd(dh, x, h0, p["U_xh"], p["W_hh"], h, rnn_m)
     return loss * k_loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": hs.T @ do, "c": do.sum(0)}
 
@@ -677,6 +680,10 @@ MANY_TO_ONE_LOSS = [
     ("first_state", lambda c: _m2o(c, state="first"),
      "you classified from h[0]; a many-to-one model reads the sequence to the end and classifies from the last "
      "hidden state h[T-1] (h[-1])."),
+    ("dh_every_step", lambda c: _m2o(c, rnn_m="dh_every_step"),
+     "the output's gradient enters at every time step, as if each step had a loss; in a many-to-one model only "
+     "h[T-1] feeds the output, so the upstream dh is do @ V_ho.T at the last step and zero before it (the "
+     "earlier steps get their gradient through time, from W_hh)."),
     ("no_time_flow", lambda c: _m2o(c, rnn_m="no_time_flow"),
      "only the last time step contributes to the RNN's gradients: the loss sees h[T-1] only, but the gradient must "
      "flow back from there through every earlier step (dnext = da_t @ W_hh.T) and each step's contribution must "
@@ -685,12 +692,16 @@ MANY_TO_ONE_LOSS = [
      for m in ("no_tanh", "tanh_of_h", "W_notT", "assign", "forward_loop", "h_wrap", "h_misaligned", "db_mean")]
 
 
-def _encdec(c, start="enc_last", with_c=True):
+def _encdec(c, start="enc_last", with_c=True, m=None):
     x, y_in, h0, p = c.values()
     K = p["U_dec"].shape[0]
     he = _rnn_fwd(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
     s = {"enc_last": he[-1], "zeros": np.zeros_like(h0), "h0": h0, "enc_first": he[0]}[start]
-    hd = _rnn_fwd(one_hot(y_in, K), s, p["U_dec"], p["W_dec"], p["b_dec"])
+    if m == "context_every_step":
+        hd = np.tanh(one_hot(y_in, K) @ p["U_dec"] + he[-1] @ p["W_dec"] + p["b_dec"])
+        return hd @ p["V_ho"] + p["c"], I
+    W = p["W_enc"] if m == "enc_weights" else p["W_dec"]
+    hd = _rnn_fwd(one_hot(y_in, K), s, p["U_dec"], W, p["b_dec"])
     return hd @ p["V_ho"] + (p["c"] if with_c else 0.0), I
 
 
@@ -702,6 +713,12 @@ ENCODER_DECODER_FORWARD = [
     ("enc_first", lambda c: _encdec(c, "enc_first"), "your decoder starts from the encoder's FIRST state h_enc[0]; "
                                                      "it must start from the last one, h_enc[-1]."),
     ("no_c", lambda c: _encdec(c, with_c=False), "the output bias c is missing: logits = h_dec @ V_ho + c."),
+    ("enc_weights", lambda c: _encdec(c, m="enc_weights"),
+     "your decoder's recurrence uses W_enc; the decoder has its own weights: h_dec_t = tanh(onehot(y_in[t]) "
+     "@ U_dec + h_dec_{t-1} @ W_dec + b_dec)."),
+    ("context_every_step", lambda c: _encdec(c, m="context_every_step"),
+     "every decoder step starts from the encoder's last state: it is the decoder's INITIAL state only; "
+     "after that each step continues from the decoder's own previous state."),
 ]
 
 
@@ -737,6 +754,8 @@ def _bi_bwd(m):
         dx_f, ds_f, dp_f = cell_backward("rnn", dfh, cf)
         dx_b, ds_b, dp_b = cell_backward("rnn", dbh if m == "dh_not_reversed" else dbh[::-1], cb)
         dx = {"dx_not_reversed": dx_f + dx_b, "dx_forward_only": dx_f}.get(m, dx_f + dx_b[::-1])
+        if m == "dparams_swapped":
+            return dx, ds_f, ds_b, tuple(dp_b), tuple(dp_f)
         return dx, ds_f, ds_b, tuple(dp_f), tuple(dp_b)
     return hyp
 
@@ -750,6 +769,9 @@ BIDIRECTIONAL_BACKWARD = [
     ("dx_forward_only", _bi_bwd("dx_forward_only"),
      "dx holds only the forward cell's part: x feeds both directions, so add the backward cell's dx (reversed)."),
     ("swapped", _bi_bwd("swapped"), "the halves of dh are swapped: dh[:, :, :H] belongs to the forward cell."),
+    ("dparams_swapped", _bi_bwd("dparams_swapped"),
+     "dparams_f and dparams_b are swapped: return the forward cell's gradients first, dx, dh0_f, dh0_b, "
+     "dparams_f, dparams_b."),
 ]
 
 
@@ -762,6 +784,8 @@ def _stack_fwd(c, m=None):
         h = _rnn_fwd(x if m == "all_x" else inp, h0s[0] if m == "h0_0" else h0s[l], U, W, b)
         outs.append(h)
         inp = h
+    if m == "all_layers":
+        return np.stack(outs), I
     return (outs[0] if m == "bottom" else inp), I
 
 
@@ -770,6 +794,8 @@ STACKED_FORWARD = [
                                                 "layer l-1."),
     ("h0_0", lambda c: _stack_fwd(c, "h0_0"), "every layer starts from h0s[0]; layer l starts from h0s[l]."),
     ("bottom", lambda c: _stack_fwd(c, "bottom"), "you returned the bottom layer's states; return the top layer's."),
+    ("all_layers", lambda c: _stack_fwd(c, "all_layers"),
+     "you returned every layer's states stacked; return only the top layer's, h of shape (T, B, H)."),
 ]
 
 
@@ -781,16 +807,18 @@ def _stack_bwd(m):
         dh = c.arg("dh")
         dh0s, dl = [], []
         g = dh
+        top_dx = None
         for cache in reversed(caches):
             dx, dh0, dU, dW, db = rnn_backward(dh if m == "same_dh" else g, cache)
             g = dx
+            top_dx = dx if top_dx is None else top_dx
             dh0s.append(dh0)
             dl.append((dU, dW, db))
         if m != "dh0s_reversed":
             dh0s = dh0s[::-1]
         if m != "dlayers_reversed":
             dl = dl[::-1]
-        return g, np.stack(dh0s), dl
+        return (top_dx if m == "dx_top" else g), np.stack(dh0s), dl
     return hyp
 
 
@@ -800,6 +828,9 @@ STACKED_BACKWARD = [
      "dlayers[0] belongs to the bottom layer like layers[0]."),
     ("dh0s_reversed", _stack_bwd("dh0s_reversed"),
      "dh0s is in top-to-bottom order: dh0s[l] must belong to layer l (bottom first)."),
+    ("dx_top", _stack_bwd("dx_top"),
+     "dx is the top layer's dx; return the bottom layer's, the gradient with respect to x itself (each layer's "
+     "dx is the upstream gradient of the layer below)."),
     ("same_dh", _stack_bwd("same_dh"),
      "every layer was given the top's dh; a lower layer's upstream gradient is the dx of the layer above it."),
 ]
@@ -934,10 +965,12 @@ def _lstm_seq_back(c, m=None):
     dx = np.zeros_like(x)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(b.shape)
     dnext, dcn = np.zeros_like(h0), np.zeros_like(h0)
-    for t in range(T - 1, -1, -1):
+    for t in (range(T) if m == "forward_loop" else range(T - 1, -1, -1)):
         hp = h[t - 1] if (t > 0 or m == "h_wrap") else h0
         cp = cs[t - 1] if (t > 0 or m == "c_wrap") else c0
         g = dh[t] + (dnext if m != "no_time_flow" else 0.0)
+        if m == "dh_only_last" and t < T - 1:
+            g = dnext
         step_m = m if m in _LSTM_STEP_M else None
         dxt, dhp, dcp, dWxt, dWht, dbt = _lstm_step_back(g, dcn if m != "no_dc_flow" else 0 * dcn, x[t], hp, cp,
                                                          Wx, Wh, b, step_m)
@@ -951,6 +984,8 @@ def _lstm_seq_back(c, m=None):
 
 
 LSTM_FORWARD = [
+    ("return_c", lambda c: (_lstm_seq(*c.values())[1], I),
+     "you returned the cell states c; lstm_forward returns the hidden states h (h_t = o_t * tanh(c_t))."),
     ("c_not_carried", lambda c: (_lstm_seq(*c.values(), m="c_not_carried")[0], I),
      "every step starts from c0: the new cell state c must become the next step's c_prev."),
     ("h_not_carried", lambda c: (_lstm_seq(*c.values(), m="h_not_carried")[0], I),
@@ -962,7 +997,13 @@ LSTM_FORWARD = [
       _GATE_MSG.format(order=_perm_name(p)))
      for p in _PERMS4]
 
-LSTM_BACKWARD = [
+
+_SEQ_LOOP_MSGS = [
+    ("forward_loop", _RNN_MSG["forward_loop"]),
+    ("dh_only_last", _RNN_MSG["dh_only_last"]),
+]
+
+LSTM_BACKWARD = [(m, (lambda m: lambda c: _lstm_seq_back(c, m))(m), msg) for m, msg in _SEQ_LOOP_MSGS] + [
     ("no_dc_flow", lambda c: _lstm_seq_back(c, "no_dc_flow"),
      "no gradient flows back through the cell state: either your loop does not pass each step's dc_prev in as "
      "the dc of step t-1 (zeros at the last step; dc0 is the final dc_prev), or your lstm_step_backward drops "
@@ -1080,9 +1121,11 @@ def _gru_seq_back(c, m=None):
     h = _gru_seq(x, h0, Wx, Wh, bx, bh)
     out = [np.zeros_like(x), None, np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(bx), np.zeros_like(bh)]
     dnext = np.zeros_like(h0)
-    for t in range(T - 1, -1, -1):
+    for t in (range(T) if m == "forward_loop" else range(T - 1, -1, -1)):
         hp = h[t - 1] if (t > 0 or m == "h_wrap") else h0
         g = dh[t] + (dnext if m != "no_time_flow" else 0.0)
+        if m == "dh_only_last" and t < T - 1:
+            g = dnext
         dxt, dhp, *dp = _gru_step_back(g, x[t], hp, Wx, Wh, bx, bh, m if m in dict(_GRU_BWD) else None)
         out[0][t] = dxt
         for k in range(4):
@@ -1107,4 +1150,4 @@ GRU_BACKWARD = [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m),
      "with += over every step."),
     ("h_wrap", lambda c: _gru_seq_back(c, "h_wrap"),
      "at t = 0 you used h[t-1] = h[-1], which Python reads as the LAST state: at t = 0 h_prev is h0."),
-]
+] + [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m), msg) for m, msg in _SEQ_LOOP_MSGS]

@@ -389,10 +389,14 @@ def many_to_one_loss(x, h0, params, y, mistake=None):
     loss = -np.log(p[np.arange(B), y]).sum()
     do = p.copy()
     do[np.arange(B), y] -= 1
-    if mistake != "sum_B":
+    if mistake == "grad_B":            # the loss is averaged, its gradient is not
+        loss = loss / B
+    elif mistake != "sum_B":
         loss, do = loss / B, do / B
     dh = np.zeros_like(h)
     dh[0 if mistake == "first_state" else -1] = do @ Vh.T
+    if mistake == "dh_every_step":     # the output's gradient fed in at every step, as in many-to-many
+        dh[:] = do @ Vh.T
     if mistake == "no_time_flow":
         da = dh[-1] * (1 - h[-1] ** 2)
         hp = h[-2] if T > 1 else h0
@@ -406,18 +410,21 @@ def encoder_decoder_forward(x, y_in, h0, params, mistake=None):
     p = params
     h_enc, _ = rnn_forward_arr(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
     K = p["U_dec"].shape[0]
-    state = {"zeros": np.zeros_like(h0), "h0": h0}.get(mistake, h_enc[-1])
+    state = {"zeros": np.zeros_like(h0), "h0": h0, "enc_first": h_enc[0]}.get(mistake, h_enc[-1])
+    W_dec = p["W_enc"] if mistake == "enc_weights" else p["W_dec"]
     logits = []
     for t in range(y_in.shape[0]):
-        state = np.tanh(p["U_dec"][y_in[t]] + state @ p["W_dec"] + p["b_dec"])
-        logits.append(state @ p["V_ho"] + p["c"])
+        prev = state if mistake != "context_every_step" else h_enc[-1]
+        state = np.tanh(p["U_dec"][y_in[t]] + prev @ W_dec + p["b_dec"])
+        logits.append(state @ p["V_ho"] + (0.0 if mistake == "no_c" else p["c"]))
     return np.array(logits), {"K": K}
 
 
 def bidirectional_forward(x, h0_f, h0_b, params_f, params_b, mistake=None):
     hf, cf = rnn_forward(x, h0_f, *params_f)
     xb = x if mistake == "no_reverse_in" else x[::-1]
-    hb, cb = rnn_forward(xb, h0_b, *params_b)
+    hb, cb = rnn_forward(xb, h0_f if mistake == "same_h0" else h0_b,
+                         *(params_f if mistake == "same_params" else params_b))
     if mistake not in ("no_reverse_out", "no_reverse_in"):
         hb = hb[::-1]
     parts = [hb, hf] if mistake == "swapped" else [hf, hb]
@@ -430,6 +437,10 @@ def bidirectional_backward(dh, cache, mistake=None):
     db_in = dh[..., H:] if mistake == "dh_not_reversed" else dh[::-1, :, H:]
     dx_b, dh0_b, *dp_b = rnn_backward(db_in, cache["b"])
     dx = dx_f + (dx_b if mistake == "dx_not_reversed" else dx_b[::-1])
+    if mistake == "dx_forward_only":
+        dx = dx_f
+    if mistake == "dparams_swapped":   # returned in the wrong order
+        return dx, dh0_f, dh0_b, tuple(dp_b), tuple(dp_f)
     return dx, dh0_f, dh0_b, tuple(dp_f), tuple(dp_b)
 
 
@@ -443,6 +454,8 @@ def stacked_rnn_forward(x, h0s, layers, mistake=None):
         inp = h
         if first is None:
             first = h
+    if mistake == "all_layers":        # every layer's states, stacked
+        return np.stack([c["h"] for c in caches]), caches
     return (first if mistake == "bottom" else inp), caches
 
 
@@ -457,9 +470,15 @@ def stacked_rnn_backward(dh, caches, mistake=None):
         dh0s[l] = dh0
         dlayers[l] = (dU, dW, db)
         order.append((dU, dW, db))
+        if l == L - 1:
+            first_dx = dx
         g = dx
     if mistake == "dlayers_reversed":
         dlayers = order
+    if mistake == "dh0s_reversed":
+        dh0s = dh0s[::-1]
+    if mistake == "dx_top":            # returned the top layer's dx, not the bottom's
+        g = first_dx
     return g, np.array(dh0s), dlayers
 
 
@@ -510,12 +529,16 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mistake=None):
     T = x.shape[0]
     h, c = h0, c0
     hs, caches = [], []
+    cs = []
     for t in range(T):
         hn, cn, cache = lstm_step_forward(x[t], h, c, Wx, Wh, b, mistake if mistake in LSTM_ORDERS else None)
         hs.append(hn)
+        cs.append(cn)
         caches.append(cache)
-        h = hn
+        h = h0 if mistake == "h_not_carried" else hn
         c = c0 if mistake == "c_not_carried" else cn
+    if mistake == "return_c":          # returned the cell states
+        return np.array(cs), caches
     return np.array(hs), caches
 
 
@@ -529,9 +552,12 @@ def lstm_backward(dh, caches, mistake=None):
     dnext = np.zeros_like(dh[0])
     dcn = np.zeros_like(dh[0])
     dxs = [None] * T
-    for t in reversed(range(T)):
+    for t in (range(T) if mistake == "forward_loop" else reversed(range(T))):
         step_m = mistake if mistake in LSTM_STEP_MISTAKES else None
-        step = lstm_step_backward(dh[t] + dnext, 0 * dcn if mistake == "no_dc_flow" else dcn, caches[t], step_m)
+        g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
+        if mistake == "dh_only_last" and t < T - 1:
+            g = dnext
+        step = lstm_step_backward(g, 0 * dcn if mistake == "no_dc_flow" else dcn, caches[t], step_m)
         dxs[t], dnext, dcn = step[:3]
         if grads is None or mistake == "assign":
             grads = list(step[3:])
@@ -579,9 +605,10 @@ def gru_step_backward(dh, cache, mistake=None):
 def gru_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
     hs, caches, h = [], [], h0
     for t in range(x.shape[0]):
-        h, c = gru_step_forward(x[t], h, Wx, Wh, bx, bh, mistake)
-        hs.append(h)
+        hn, c = gru_step_forward(x[t], h, Wx, Wh, bx, bh, mistake)
+        hs.append(hn)
         caches.append(c)
+        h = h0 if mistake == "not_carried" else hn
     return np.stack(hs), caches
 
 
@@ -590,8 +617,10 @@ def gru_backward(dh, caches, mistake=None):
     dx = [None] * T
     acc = [0.0] * 4
     dnext = np.zeros_like(dh[0])
-    for t in range(T - 1, -1, -1):
+    for t in (range(T) if mistake == "forward_loop" else range(T - 1, -1, -1)):
         g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
+        if mistake == "dh_only_last" and t < T - 1:
+            g = dnext
         step_m = mistake if mistake in ("no_direct", "no_tanh", "z_sign", "dr_no_ghn", "dah_no_r", "z_new_h") else None
         dx[t], dnext, *p = gru_step_backward(g, caches[t], step_m)
         acc = list(p) if mistake == "assign" else [a + q for a, q in zip(acc, p)]
