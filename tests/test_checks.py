@@ -825,3 +825,39 @@ def test_a_hidden_case_promises_no_rebuild():
     with pytest.raises(AssertionError) as e:
         ck.check_rnn_backward(sm.rnn_forward, m(sm.rnn_backward, "no_tanh"), hidden=True)
     assert "case_inputs" not in str(e.value) and "seed 1" in str(e.value)
+
+
+# ------------------------------------------------------------------------------------------------ generic notes
+def test_a_wrong_number_is_not_called_a_multiple_of_the_right_one_by_default():
+    # any wrong number is SOME multiple of the right one: "exactly 1.38 times" would say nothing true of the mistake
+    with pytest.raises(AssertionError) as e:
+        ck.check_perplexity(lambda loss: float(np.exp(loss)) + 1.0)
+    assert "times the right value" not in flat(e.value), flat(e.value)
+
+
+def test_a_whole_factor_in_a_number_is_named():
+    with pytest.raises(AssertionError) as e:
+        ck.check_perplexity(lambda loss: 2.0 * float(np.exp(loss)))
+    assert "perplexity is exactly 2 times the right value" in flat(e.value), flat(e.value)
+
+
+def test_a_factor_that_is_the_batch_size_is_named_as_such():
+    def sce(o, y):
+        loss, do = rr.softmax_cross_entropy(o, y)
+        return loss, do * o.shape[1] * 1.0
+    with pytest.raises(AssertionError) as e:
+        ck.check_softmax_cross_entropy(sce)
+    assert "do is wrong" in flat(e.value) and "missing the 1/B" in flat(e.value)
+    def bwd(dh, cache):
+        dx, dh0, dU, dW, db = rr.rnn_backward(dh, cache)
+        return dx, dh0, dU * 7.25, dW, db   # a factor no mistake explains, but the same for every entry
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(rr.rnn_forward, bwd)
+    assert "dU_xh is exactly 7.25 times the right value" in flat(e.value)
+
+    def bwd_B(dh, cache):
+        dx, dh0, dU, dW, db = rr.rnn_backward(dh, cache)
+        return dx, dh0, dU * dh.shape[1], dW, db
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(rr.rnn_forward, bwd_B)
+    assert "dU_xh is exactly 3 times the right value (B = 3 in this case)" in flat(e.value), flat(e.value)
