@@ -697,9 +697,13 @@ WIDTH = 88  # nbgrader validate cuts lines at about 90 characters; feedback HTML
 def wrap_message(msg, width=WIDTH):
     """Wrap every line of a check's message to at most `width` characters. A continuation line keeps its
     line's indentation plus two spaces, so that each sentence still reads as one item."""
+    import re
     import textwrap
+    keep = "\u2007"  # a space textwrap does not break at: shapes and indices stay on one line
+    msg = re.sub(r"[(\[]-?\d+(?:, -?\d+)*,?[)\]]|\([^()\s][^()]{0,14}\)",
+                 lambda m: m.group(0).replace(" ", keep), str(msg))
     out = []
-    for line in str(msg).split("\n"):
+    for line in msg.split("\n"):
         indent = line[:len(line) - len(line.lstrip(" "))]
         body = line.strip()
         if not body:
@@ -709,7 +713,7 @@ def wrap_message(msg, width=WIDTH):
             continue
         out += textwrap.wrap(body, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
                              break_on_hyphens=False, break_long_words=True)
-    return "\n".join(out)
+    return "\n".join(out).replace(keep, " ")
 
 
 def rebuild_hint(check_name, i, hidden):

@@ -861,3 +861,16 @@ def test_a_factor_that_is_the_batch_size_is_named_as_such():
     with pytest.raises(AssertionError) as e:
         ck.check_rnn_backward(rr.rnn_forward, bwd_B)
     assert "dU_xh is exactly 3 times the right value (B = 3 in this case)" in flat(e.value), flat(e.value)
+
+
+def test_the_students_page_shows_a_message_as_a_check_prints_it():
+    """book/exercises/index.md quotes a check's message: it must be what the check says today."""
+    import os
+    import re
+    import textwrap
+    page = open(os.path.join(os.path.dirname(__file__), "..", "book", "exercises", "index.md"), encoding="utf-8").read()
+    quoted = re.search(r"```text\n(  check_rnn_step_backward:.*?)\n  ```", page, re.S).group(1)
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_step_backward(sm.rnn_step_forward, m(sm.rnn_step_backward, "no_tanh"))
+    assert textwrap.dedent(quoted) == str(e.value)
+    assert "case_inputs('check_rnn_step_backward', 1)" in page
