@@ -540,6 +540,9 @@ def _samp(m):
         if m == "flat":
             return _inv_cdf(p, u, flat=True)
         k = _inv_cdf(p, u)
+        if m == "argmax_none":
+            none = np.cumsum(p, axis=1)[:, -1] <= u
+            return np.where(none, 0, k).astype(np.int64) if none.any() else None
         if m == "plus1":
             return np.minimum(k + 1, o.shape[1] - 1)
         if m == "minus1":
@@ -552,6 +555,10 @@ SAMPLE_INDEX = [
     ("index_K", lambda c: ck.Predicate(lambda g: np.any(np.asarray(g) >= c.arg("o").shape[1])),
      "you returned an index equal to K (the number of classes), a class that does not exist: when round-off "
      "leaves the last CDF entry a hair below u, no entry is > u. Cap the index: np.minimum(k, K - 1)."),
+    ("argmax_none", _samp("argmax_none"),
+     "where no CDF entry is > u (round-off can leave the last one a hair below u), np.argmax(cdf > u) finds no "
+     "True and returns 0: return the last class, K - 1, in that case (np.minimum(k, K - 1) with k counted "
+     "as np.sum(cdf <= u))."),
     ("greedy", lambda c: c.arg("o").argmax(axis=1).astype(np.int64) if c.arg("temperature") > 0 else None,
      "you return the argmax whatever the temperature: temperature 0 is greedy, any other temperature draws "
      "from softmax(o / temperature) by the inverse CDF at u."),

@@ -303,6 +303,8 @@ def sample_index(o, temperature, u, mistake=None):
         p = softmax(o * temperature)
     else:
         p = softmax(o / temperature)
+    if mistake == "argmax_none":       # the first True of cdf > u, by argmax (0 when there is none)
+        return np.argmax(np.cumsum(p, axis=1) > u[:, None], axis=1)
     if mistake == "own_rng":           # draws its own random numbers: u is never used
         return np.array([np.random.choice(K, p=p[b]) for b in range(B)])
     out = np.zeros(B, dtype=np.int64)

@@ -201,6 +201,7 @@ MISTAKES = [
     ("check_sample_index", (m(sm.sample_index, "float"),), ["integer indices"]),
     ("check_sample_index", (m(sm.sample_index, "random"),), ["indices is wrong", "does not change when u changes"]),
     ("check_sample_index", (m(sm.sample_index, "own_rng"),), ["indices is wrong", "draws its own random numbers"]),
+    ("check_sample_index", (m(sm.sample_index, "argmax_none"),), ["indices is wrong", "returns 0"]),
     ("check_sample_index", (m(sm.sample_index, "unguarded"),),
      ["indices is wrong", "an index equal to K", "np.minimum(k, K - 1)", "u a hair below 1"]),
     # char LM
