@@ -330,13 +330,14 @@ def _sample_cases(hidden):
 
 def _sample_explain(fns, case, failure, cases):
     """Sampling mistakes that no fixed output shows: ignoring u (own random numbers, or none)."""
-    from ._checking import CheckFailure, run_case
+    from ._checking import _SPEC_OF_CALL, CheckFailure, run_case
     if case.arg("temperature") == 0:
         return [], []
+    spec = _SPEC_OF_CALL[0]
 
     def again(c):
         try:
-            return np.asarray(run_case(_SAMPLE_SPEC[0], fns, c, {})[0].got)
+            return np.asarray(run_case(spec, fns, c, {})[0].got)
         except CheckFailure as e:
             return np.asarray(e.got) if hasattr(e, "leaves") else None
 
@@ -355,15 +356,11 @@ def _sample_explain(fns, case, failure, cases):
     return [], []
 
 
-_SAMPLE_SPEC = []
-
-
 def check_sample_index(f, hidden=False):
     """f(o (B, K), temperature, u (B,)) -> (B,) int: the smallest k with cumsum(softmax(o / T))[k] > u."""
     spec = Spec("sample_index", ("indices",), _sample_cases,
                 lambda c: sample_index(c.arg("o"), c.arg("temperature"), c.arg("u")), single=True,
                 hyps=hy.SAMPLE_INDEX, explain=_sample_explain)
-    _SAMPLE_SPEC[:] = [spec]
     return run_check("check_sample_index", spec, (f,), hidden)
 
 
@@ -728,8 +725,7 @@ def _gate_explain(cell, step_name=None):
         return ""
 
     def explain(fns, case, failure, cases):
-        from ._checking import CheckFailure, run_case
-        from ._checking import _SPEC_OF_CALL
+        from ._checking import _SPEC_OF_CALL, CheckFailure, run_case
         leaves = {l.path: l for l in failure.leaves}
         if step_name is None:
             sentence = blocks(leaves)

@@ -154,7 +154,8 @@ MISTAKES = [
     ("check_softmax", (m(sm.softmax, "unstable"),), ["softmax(o) is wrong", "NaN", "subtract each row's max"]),
     ("check_softmax", (m(sm.softmax, "global_max"),), ["softmax(o) is wrong", "max of the whole array"]),
     ("check_softmax", (m(sm.softmax, "axis0"),), ["softmax(o) is wrong", "axis 0"]),
-    ("check_softmax", (P(lambda o: np.exp(o - o.max(-1, keepdims=True))),), ["softmax(o) is wrong", "does not sum to 1"]),
+    ("check_softmax", (P(lambda o: np.exp(o - o.max(-1, keepdims=True))),),
+     ["softmax(o) is wrong", "does not sum to 1"]),
     ("check_softmax", (m(sm.softmax, "ignores_axis"),), ["softmax(o) is wrong", "ignores its `axis` argument"]),
     ("check_softmax", (m(sm.softmax, "max_last"),), ["softmax(o) is wrong", "max along the last axis"]),
     ("check_softmax", (P(lambda o: sm.softmax(o)),), ["raised TypeError", "keep that signature"]),
@@ -347,7 +348,8 @@ def test_every_check_exists_with_the_documented_signature():
         params = list(inspect.signature(getattr(ck, name)).parameters.values())
         assert params[-1].name == "hidden" and params[-1].default is False, name
         assert len(params) == len(REFERENCE[name]) + 1, name
-    assert sorted(ck.__all__) == sorted([*REFERENCE, "check_own_work", "check_char_lm_training", "case_inputs"])  # one check per graded function + the guard
+    # one check per graded function, the training run, the guard, and the helper that rebuilds a case
+    assert sorted(ck.__all__) == sorted([*REFERENCE, "check_own_work", "check_char_lm_training", "case_inputs"])
 
 
 @pytest.mark.parametrize("hidden", [False, True])
