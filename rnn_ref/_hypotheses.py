@@ -333,11 +333,19 @@ def _rnn_step_fwd_hyp(m):
     return lambda c: (_rnn_fwd(c.arg("x")[None], *c.values()[1:], m)[0], I)
 
 
-RNN_FORWARD = [(m, _rnn_fwd_hyp(m), msg) for m, msg in _RNN_FWD_MSGS]
+RNN_FORWARD = [(m, _rnn_fwd_hyp(m), msg) for m, msg in _RNN_FWD_MSGS] + [
+    ("with_h0", lambda c: (np.concatenate([c.arg("h0")[None], _rnn_fwd(*c.values())]), I),
+     "your h has T + 1 states: it starts with h0. Return only the T new states, h[t] the state after reading "
+     "x[t] (h0 is an input, not an output)."),
+    ("last_only", lambda c: (_rnn_fwd(*c.values())[-1], I),
+     "you returned only the last state; rnn_forward returns every step's state, h of shape (T, B, H)."),
+]
 RNN_STEP_FORWARD = [(m, _rnn_step_fwd_hyp(m), msg.replace("every step uses h0", "h_prev is not used"))
                     for m, msg in _RNN_FWD_MSGS[:4]] + [
     ("sigmoid", lambda c: (sigmoid(c.arg("x") @ c.arg("U_xh") + c.arg("h_prev") @ c.arg("W_hh") + c.arg("b")), I),
      "you used the sigmoid; the vanilla RNN's nonlinearity is tanh."),
+    ("relu", lambda c: (np.maximum(0, c.arg("x") @ c.arg("U_xh") + c.arg("h_prev") @ c.arg("W_hh") + c.arg("b")), I),
+     "you used a ReLU; the vanilla RNN's nonlinearity is tanh."),
     ("b_outside", lambda c: (np.tanh(c.arg("x") @ c.arg("U_xh") + c.arg("h_prev") @ c.arg("W_hh")) + c.arg("b"), I),
      "the bias is added after the tanh; it belongs inside: tanh(x @ U_xh + h_prev @ W_hh + b)."),
 ]
@@ -749,6 +757,10 @@ BIDIRECTIONAL_FORWARD = [
                                              "the last axis, forward first."),
     ("same_params", lambda c: _bi(c, "same_params"), "the backward cell uses params_f; it has its own params_b."),
     ("same_h0", lambda c: _bi(c, "same_h0"), "the backward cell starts from h0_f; it starts from h0_b."),
+    ("axis0", lambda c: (np.concatenate([_bi(c)[0][..., :c.arg("h0_f").shape[1]],
+                                         _bi(c)[0][..., c.arg("h0_f").shape[1]:]], 0), I),
+     "you concatenated the two directions along the time axis; join them along the last axis, "
+     "np.concatenate([h_f, h_b], axis=-1), so that h[t] holds both states for step t."),
 ]
 
 

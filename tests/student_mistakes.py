@@ -23,6 +23,8 @@ def rnn_step_forward(x, h_prev, U_xh, W_hh, b, mistake=None):
         h = a
     elif mistake == "sigmoid":
         h = sig(a)
+    elif mistake == "relu":
+        h = np.maximum(a, 0)
     else:
         h = np.tanh(a)
     if mistake == "float32":
@@ -89,6 +91,10 @@ def rnn_forward(x, h0, U_xh, W_hh, b, mistake=None):
     out = np.stack(hs) if mistake != "alias" else np.array([buf] * T)
     if mistake == "shifted":
         out = np.concatenate([h0[None], out[:-1]])
+    if mistake == "with_h0":           # the list of states started with h0
+        out = np.stack([h0] + hs)
+    if mistake == "last_only":
+        out = hs[-1]
     if mistake == "raise":
         raise ValueError("something the student wrote")
     return out, caches
@@ -430,7 +436,7 @@ def bidirectional_forward(x, h0_f, h0_b, params_f, params_b, mistake=None):
     if mistake not in ("no_reverse_out", "no_reverse_in"):
         hb = hb[::-1]
     parts = [hb, hf] if mistake == "swapped" else [hf, hb]
-    return np.concatenate(parts, axis=-1), {"f": cf, "b": cb, "H": hf.shape[-1]}
+    return np.concatenate(parts, axis=0 if mistake == "axis0" else -1), {"f": cf, "b": cb, "H": hf.shape[-1]}
 
 
 def bidirectional_backward(dh, cache, mistake=None):
