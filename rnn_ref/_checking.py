@@ -596,10 +596,13 @@ def _case_dims(case):
     if case is None or not case.args:
         return {}
     v = case.args[0][1]
+    dims = {}
     if isinstance(v, np.ndarray) and v.ndim >= 2 and v.dtype.kind == "f":
         dims = {"T": v.shape[0], "B": v.shape[1]} if v.ndim == 3 else {"B": v.shape[0]}
-        return {d: n for d, n in dims.items() if n > 1}
-    return {}
+    for k, a in case.args:  # a language model's (T, B) character indices
+        if k in ("inputs", "y_in") and isinstance(a, np.ndarray) and a.ndim == 2:
+            dims = {"T": a.shape[0], "B": a.shape[1]}
+    return {d: n for d, n in dims.items() if n > 1}
 
 
 def _student_leaves(spec, fns, case):
@@ -637,8 +640,14 @@ def diagnose(spec, fns, case, failure, cases):
         if isinstance(out, Predicate):
             hit = bool(silently(out.test, leaf.got))
         else:
-            h = _leaves_of(out, spec).get(leaf.path)
+            hl = _leaves_of(out, spec)
+            h = hl.get(leaf.path)
             hit = h is not None and close(h, leaf.got, spec.tol) and not close(h, leaf.ref, spec.tol)
+            # a mistake that would also spoil an output the student got right is not the student's mistake
+            # (unless its message is about one output, {out}: such mistakes are made output by output)
+            hit = hit and "{out}" in msg or hit and not any(close(l.ref, l.got, spec.tol) and l.path in hl and not close(hl[l.path], l.ref,
+                                                                                              spec.tol)
+                                  for l in failure.leaves)
         if hit:
             causes.append((hyp, msg.replace("{out}", leaf.path.split(" ")[0])))
     if len(causes) > 1:

@@ -442,6 +442,8 @@ SOFTMAX_CROSS_ENTROPY = [
     ("do_T", _sce_hyp(1, "T"),
      "do is divided by T as well; the loss is summed over time, so dL/do = (softmax(o) - onehot(y)) / B."),
     ("sign", _sce_hyp(1, 1, "sign"), "do has the wrong sign: dL/do = (softmax(o) - onehot(y)) / B."),
+    ("loss_sign", _sce_hyp(-1, 1), "the loss has the wrong sign: it is MINUS the log-probability of the "
+                                   "target, -log p[t, b, y[t, b]], a positive number."),
     ("no_onehot", _sce_hyp(1, 1, "no_onehot"),
      "do is softmax(o) / B: subtract 1 at each target class, do[t, b, y[t, b]] -= 1 (before dividing by B)."),
 ]
@@ -449,6 +451,8 @@ SOFTMAX_CROSS_ENTROPY = [
 PERPLEXITY = [
     ("exp_neg", lambda c: float(np.exp(-c.arg("loss_per_token"))),
      "you computed exp(-loss); perplexity is exp(+loss per token)."),
+    ("pow10", lambda c: float(10.0 ** c.arg("loss_per_token")),
+     "you computed 10 ** loss, but the loss is in nats (natural log): perplexity = exp(loss)."),
     ("pow2", lambda c: float(2.0 ** c.arg("loss_per_token")),
      "you computed 2 ** loss, but the loss is in nats (natural log): perplexity = exp(loss)."),
     ("identity", lambda c: float(c.arg("loss_per_token")), "you returned the loss itself: perplexity = exp(loss)."),
@@ -469,6 +473,9 @@ def _gnorm(grads):
 CLIP_BY_VALUE = [
     ("upper_only", lambda c: {k: np.minimum(g, c.arg("limit")) for k, g in c.arg("grads").items()},
      "only the upper limit is applied: clip to [-limit, limit], np.clip(g, -limit, limit)."),
+    ("abs", lambda c: {k: np.clip(np.abs(g), -c.arg("limit"), c.arg("limit")) for k, g in c.arg("grads").items()},
+     "the signs are lost (np.abs): clip each entry into [-limit, limit] and keep its sign, "
+     "np.clip(g, -limit, limit)."),
     ("zero_lower", lambda c: {k: np.clip(g, 0, c.arg("limit")) for k, g in c.arg("grads").items()},
      "you clipped to [0, limit]; the range is [-limit, limit]."),
     ("norm_per_tensor", lambda c: {k: _norm_per_tensor(g, c.arg("limit")) for k, g in c.arg("grads").items()},
@@ -917,6 +924,9 @@ class _GateMsg:
 _GATE_MSG = _GateMsg()
 
 LSTM_STEP_FORWARD = [
+    ("c_tanh", lambda c: (_lstm_step(*c.values())[0], np.tanh(_lstm_step(*c.values())[1]), I),
+     "you returned tanh(c) as the cell state; c = f * c_prev + i * g has no tanh (the tanh is only applied for "
+     "h = o * tanh(c))."),
     ("no_tanh_c", lambda c: _lstm_step(*c.values(), m="no_tanh_c")[:2] + (I,),
      "h = o * tanh(c): the tanh of the cell state is missing."),
     ("no_i", lambda c: _lstm_step(*c.values(), m="no_i")[:2] + (I,),

@@ -205,6 +205,8 @@ def softmax_cross_entropy(o, y, mistake=None):
         return loss, do
     if mistake == "do_noB":
         return loss / B, do
+    if mistake == "loss_sign":         # the log-probability summed, its minus forgotten
+        return -loss / B, do / B
     return loss / B, do / B
 
 
@@ -213,6 +215,8 @@ def perplexity(loss_per_token, mistake=None):
         return float(np.exp(-loss_per_token))
     if mistake == "pow2":
         return 2.0 ** loss_per_token
+    if mistake == "pow10":
+        return 10.0 ** loss_per_token
     if mistake == "array":
         return np.array([np.exp(loss_per_token)])
     return np.e ** loss_per_token
@@ -262,6 +266,8 @@ def clip_by_value(grads, limit, mistake=None):
             out[name] = g
         elif mistake == "upper_only":
             out[name] = np.minimum(g, limit)
+        elif mistake == "abs":
+            out[name] = np.minimum(np.abs(g), limit)
         elif mistake == "norm":
             n = np.linalg.norm(g)
             out[name] = g * (limit / n) if n > limit else g.copy()
@@ -362,6 +368,8 @@ def char_lm_loss(params, inputs, targets, h0, mistake=None):
             g["W_hh"] += hs[t - 1].T @ da
         g["b"] += da.sum(0)
         dnext = da @ W.T
+    if mistake == "dc_mean_T":         # the output bias's gradient averaged over time
+        g["c"] = g["c"] / T
     h_last = hs[0] if mistake == "h_first" else hs[T - 1]
     return loss * scale, g, h_last
 
@@ -503,6 +511,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, mistake=None):
     g = np.tanh(blocks["g"])
     c = f * c_prev + i * g
     h = o * c if mistake == "no_tanh_c" else o * np.tanh(c)
+    if mistake == "c_tanh":            # "the state is squashed too"
+        c = np.tanh(c)
     cache = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "Wx": Wx, "Wh": Wh, "i": i, "f": f, "g": g, "o": o, "c": c}
     return h, c, cache
 

@@ -176,6 +176,12 @@ MISTAKES = [
     ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "do_noB"),),
      ["do is wrong", "missing the 1/B", "right: loss"]),
     ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "sign"),), ["do is wrong", "wrong sign"]),
+    ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "loss_sign"),), ["loss is wrong", "MINUS"]),
+    ("check_perplexity", (m(sm.perplexity, "pow10"),), ["perplexity is wrong", "10 ** loss"]),
+    ("check_clip_by_value", (m(sm.clip_by_value, "abs"),), ["clipped['", "signs are lost"]),
+    ("check_lstm_step_forward", (m(sm.lstm_step_forward, "c_tanh"),), ["c is wrong", "returned tanh(c)"]),
+    ("check_char_lm_loss", (m(sm.char_lm_loss, "dc_mean_T"),),
+     ["grads['c'] is wrong", "exactly 1/4 times the right value (T = 4 in this case)"]),
     ("check_perplexity", (m(sm.perplexity, "exp_neg"),), ["perplexity is wrong", "exp(-loss)"]),
     ("check_perplexity", (m(sm.perplexity, "pow2"),), ["perplexity is wrong", "nats"]),
     ("check_perplexity", (m(sm.perplexity, "array"),), ["should be a single number", ".item()"]),
@@ -884,3 +890,10 @@ def test_the_students_page_shows_a_message_as_a_check_prints_it():
         ck.check_rnn_step_backward(sm.rnn_step_forward, m(sm.rnn_step_backward, "no_tanh"))
     assert textwrap.dedent(quoted) == str(e.value)
     assert "case_inputs('check_rnn_step_backward', 1)" in page
+
+
+def test_a_mistake_that_would_spoil_a_right_output_is_not_blamed():
+    # only grads['c'] is divided by T: "the loss is averaged over time too" would be false (the loss is right)
+    with pytest.raises(AssertionError) as e:
+        ck.check_char_lm_loss(m(sm.char_lm_loss, "dc_mean_T"))
+    assert "averaged over time too" not in flat(e.value) and "right: loss" in flat(e.value)
