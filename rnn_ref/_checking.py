@@ -749,7 +749,11 @@ def _message(check_name, spec, fns, case, i, n, f, record, cases, hidden=False):
         msg = f.msg
         if "\n  case:" in msg:
             first, rest = msg.split("\n  case:", 1)
-            body = [f"{check_name}: {first}"] + extra + [f"case {i + 1} of {n}:{rest}"]
+            hint = []
+            if "\n  hint: " in rest:  # the hint of an exception goes right after it, before the case
+                rest, h = rest.split("\n  hint: ", 1)
+                hint = [f"hint: {h}"]
+            body = [f"{check_name}: {first}"] + hint + extra + [f"case {i + 1} of {n}:{rest}"]
         else:
             body = [f"{check_name}: {msg}"] + extra + [f"case {i + 1} of {n}: {case.label()}"]
         return "\n  ".join(body + tail + ([rebuild] if rebuild else []))
