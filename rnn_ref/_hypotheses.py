@@ -898,7 +898,7 @@ def _lstm_step_back(dh, dc, x, hp, cp, Wx, Wh, b, m=None, perm=(0, 1, 2, 3)):
     da = np.zeros((hp.shape[0], 4 * H))
     for k, j in enumerate(perm):
         da[:, j * H:(j + 1) * H] = blocks[k]
-    dcp = dc * f if m == "dcprev_no_dh" else dct * f
+    dcp = dc * f if m == "dcprev_no_dh" else dct if m == "dcprev_no_f" else dct * f
     db = da.mean(0) if m == "db_mean" else da.sum(0)
     return da @ Wx.T, da @ Wh.T, dcp, x.T @ da, hp.T @ da, db
 
@@ -950,6 +950,7 @@ _LSTM_STEP_MSGS = [
                  "da_o = dh * tanh(c) * o * (1 - o)."),
     ("g_sigmoid_grad", "the candidate g is a tanh, so its derivative is 1 - g**2, not g * (1 - g): "
                        "da_g = dc_total * i * (1 - g**2)."),
+    ("dcprev_no_f", "dc_prev is missing the forget gate: c = f * c_prev + i * g, so dc_prev = f * dc_total."),
 ]
 
 LSTM_STEP_BACKWARD = [

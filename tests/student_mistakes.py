@@ -538,7 +538,7 @@ def lstm_step_backward(dh, dc, cache, mistake=None):
         d["g"] = dct * i * g * (1 - g)
     order = "ifog" if mistake == "order_ifog" else "ifgo"
     da = np.hstack([d[k] for k in order])
-    dc_prev = f * dc if mistake == "dcprev_no_dh" else f * dct
+    dc_prev = f * dc if mistake == "dcprev_no_dh" else dct if mistake == "dcprev_no_f" else f * dct
     return (da @ cache["Wx"].T, da @ cache["Wh"].T, dc_prev, cache["x"].T @ da, cache["h_prev"].T @ da,
             da.sum(axis=0))
 
@@ -561,7 +561,7 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mistake=None):
 
 
 LSTM_STEP_MISTAKES = ("dcprev_no_dh", "no_dc_in", "no_dh_in_dc", "tanh_c_in_f", "dc_in_o", "g_sigmoid_grad",
-                      "c_in_f")
+                      "c_in_f", "dcprev_no_f")
 
 
 def lstm_backward(dh, caches, mistake=None):
