@@ -384,7 +384,9 @@ def _lm_cases(hidden, train=False):
         if train:
             norm = _grad_norm(args)
             # clipping active in the even cases (max_norm a tenth of the norm), idle in the odd ones
-            args += [("lr", 0.1), ("max_norm", float(norm / 10) if seed % 2 == 0 else float(norm * 2))]
+            # two learning rates, so that a step that ignores lr shows
+            args += [("lr", 0.1 if seed % 2 == 0 else 0.25),
+                     ("max_norm", float(norm / 10) if seed % 2 == 0 else float(norm * 2))]
             note = (note + ", " if note else "") + ("clipping active" if seed % 2 == 0 else "no clipping needed")
         cases.append(Case(seed, args, note=note))
     return cases
@@ -402,6 +404,34 @@ def check_char_lm_loss(f, hidden=False):
     return run_check("check_char_lm_loss", spec, (f,), hidden)
 
 
+def _train_step_explain(fns, case, failure, cases):
+    """A step whose update is a constant multiple of the right one: the learning rate is not the one given."""
+    from ._checking import _nice_factor
+    params = case.arg("params")
+    got = {l.path: l.got for l in failure.leaves}
+    ref = {l.path: l.ref for l in failure.leaves}
+    ratios = []
+    for k, p in params.items():
+        path = f"new_params['{k}']"
+        if path not in got:
+            return [], []
+        right, mine = p - ref[path], p - got[path]
+        big = np.abs(right) > 1e-3 * np.max(np.abs(right)) if np.any(right) else None
+        if big is None or not np.any(big):
+            continue
+        ratios.append(mine[big] / right[big])
+    if not ratios:
+        return [], []
+    r = np.concatenate(ratios)
+    k = float(r[0])
+    if not np.allclose(r, k, rtol=1e-6) or np.isclose(k, 1):
+        return [], []
+    lr = case.arg("lr")
+    return [f"your update is exactly {_nice_factor(k) or f'{k:.4g}'} times the right one, in every parameter: "
+            f"as if the learning rate were {k * lr:.4g} instead of the lr = {lr:g} given. Use the lr argument "
+            f"(and no other factor): new = params - lr * clipped gradient."], []
+
+
 def check_char_lm_train_step(f, hidden=False):
     """f(params, inputs, targets, h0, lr, max_norm) -> new params, loss, h_last (clip by global norm, SGD).
     The step must clip with the student's own clip_by_global_norm, not rnn_ref's."""
@@ -409,7 +439,7 @@ def check_char_lm_train_step(f, hidden=False):
     if problem:
         raise AssertionError(wrap_message(f"check_char_lm_train_step: {problem}"))
     spec = Spec("char_lm_train_step", ("new_params", "loss", "h_last"), lambda hd: _lm_cases(hd, True),
-                lambda c: char_lm_train_step(*c.values()), hyps=hy.CHAR_LM_TRAIN_STEP)
+                lambda c: char_lm_train_step(*c.values()), hyps=hy.CHAR_LM_TRAIN_STEP, explain=_train_step_explain)
     return run_check("check_char_lm_train_step", spec, (f,), hidden)
 
 
@@ -438,7 +468,7 @@ def _training_setup(hidden):
 
 def _training_spec(case):
     return Spec("char_lm_train_step", ("new_params", "loss", "h_last"), lambda hd: [case],
-                lambda c: char_lm_train_step(*c.values()), hyps=hy.CHAR_LM_TRAIN_STEP)
+                lambda c: char_lm_train_step(*c.values()), hyps=hy.CHAR_LM_TRAIN_STEP, explain=_train_step_explain)
 
 
 def check_char_lm_training(f, hidden=False):

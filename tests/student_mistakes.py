@@ -384,6 +384,9 @@ def char_lm_train_step(params, inputs, targets, h0, lr, max_norm, mistake=None):
         grads = {k: -g for k, g in clip_by_global_norm(grads, max_norm)[0].items()}
     elif mistake == "big_lr_no_clip":  # no clipping, and a learning rate "to make it learn faster"
         lr = 40 * lr
+    elif mistake == "fixed_lr":        # the learning rate of the example, written in
+        grads, _ = clip_by_global_norm(grads, max_norm)
+        lr = 0.1
     elif mistake != "no_clip":
         grads, _ = clip_by_global_norm(grads, max_norm)
     new = {k: params[k] - lr * grads[k] for k in params}

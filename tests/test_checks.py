@@ -229,6 +229,8 @@ MISTAKES = [
     ("check_char_lm_train_step", (m(sm.char_lm_train_step, "clip_value"),),
      ["new_params['", "clipped by value"]),
     ("check_char_lm_train_step", (m(sm.char_lm_train_step, "in_place"),), ["modified its input `params`"]),
+    ("check_char_lm_train_step", (m(sm.char_lm_train_step, "fixed_lr"),),
+     ["new_params['", "as if the learning rate were 0.1 instead of the lr = 0.25 given"]),
     # architectures
     ("check_many_to_one_loss", (m(sm.many_to_one_loss, "first_state"),), ["loss is wrong", "h[0]"]),
     ("check_many_to_one_loss", (m(sm.many_to_one_loss, "sum_B"),), ["loss is wrong", "summed over the batch"]),
@@ -701,6 +703,7 @@ def test_the_training_run_passes_a_right_step_and_prints_nothing(step, hidden, c
     ("clip_value", ["Clipping each entry by value is not the same"]),
     ("ascent", ["goes uphill"]),
     ("big_lr_no_clip", ["the training blew up", "Gradient clipping"]),
+    ("fixed_lr", ["the loss fell", "as if the learning rate were 0.1 instead of the lr = 0.5 given"]),
     ("stub", ["char_lm_train_step is not implemented yet"]),
 ])
 def test_the_training_run_fails_a_wrong_step_with_its_cause(mistake, words, capfd):
