@@ -567,6 +567,8 @@ def _training_fail(name, spec, f, k, steps, hidden, what, hint="", more_cases=()
     rest = [x for x in lines if not x.startswith("Likely cause: ")]
     if not causes and hint:
         causes = [hint if hint.startswith("Hint: ") else f"Likely cause: {hint}"]
+    elif hint and not hint.startswith("Hint: "):  # a diverging run: clipping is always worth a word
+        causes = causes[:1] + [hint]
     if what:
         head = f"{name}: {what}."
         if rest:
