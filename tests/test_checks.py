@@ -698,8 +698,8 @@ def test_the_training_run_passes_a_right_step_and_prints_nothing(step, hidden, c
 
 @pytest.mark.parametrize("mistake,words", [
     ("in_place", ["at training step 1 of", "modified its input `params` in place"]),
-    ("per_tensor", ["Likely cause: you clipped each tensor by its own norm"]),
-    ("no_clip", ["Likely cause: the gradients were not clipped", "clip_by_global_norm"]),
+    ("per_tensor", ["Likely cause: you clipped each tensor by its own norm", "new_params['U_xh'] is wrong"]),
+    ("no_clip", ["Likely cause: the gradients were not clipped", "clip_by_global_norm", "new_params['U_xh'] is wrong"]),
     ("clip_value", ["Clipping each entry by value is not the same"]),
     ("ascent", ["goes uphill"]),
     ("big_lr_no_clip", ["the training blew up", "Gradient clipping"]),
@@ -777,6 +777,15 @@ def test_every_message_fits_88_columns_and_names_the_cause_early(hidden):
         assert lines[0].startswith(name + ":"), msg
         assert all(not line.strip() == "" for line in lines), msg
     assert seen >= 150
+
+
+def test_check_own_work_messages_fit_88_columns_too():
+    import rnn_ref
+    step, _ = _notebook_step("rnn_ref.clip_by_global_norm")
+    for f in (rnn_ref.rnn_forward, _named("rnn_forward", lambda *a: rnn_ref.rnn_forward(*a)), step):
+        with pytest.raises(AssertionError) as e:
+            ck.check_own_work(f)
+        assert all(len(line) <= 88 for line in str(e.value).splitlines()), str(e.value)
 
 
 def test_a_long_line_is_wrapped_with_its_indentation():
