@@ -7,6 +7,9 @@ output, the case, the largest error and, when it can tell, the likely cause. A b
 student's forward too and hands the student's own cache to the student's backward.
 
 Checks never print or write to stderr: warnings of the student's code are caught and reported in the message.
+Messages are wrapped at 88 characters (nbgrader validate cuts longer lines), the likely cause right after the
+first line. case_inputs(check_name, n) returns the inputs of visible case n, to rebuild a failing case.
+check_char_lm_training runs a short training with the student's char_lm_train_step.
 """
 import numpy as np
 
