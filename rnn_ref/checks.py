@@ -767,7 +767,8 @@ def _gate_explain(cell, step_name=None):
             if sentence:
                 return [sentence], []
             if all(b in leaves and _wrong_blocks(leaves[b], gates) == [] for b in biases):
-                return [], [f"The gate gradients are right ({', '.join(biases)} agree with the reference), so the "
+                agree = "agrees" if len(biases) == 1 else "agree"
+                return [], [f"The gate gradients are right ({' and '.join(biases)} {agree} with the reference), so the "
                             f"mistake is in sending them back: dx = da @ Wx.T, dh_prev = da @ Wh.T"
                             + (" plus the direct path dh * z" if cell == "gru" else "") + "."]
             return [], []

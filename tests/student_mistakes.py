@@ -542,8 +542,9 @@ def lstm_step_backward(dh, dc, cache, mistake=None):
     order = "ifog" if mistake == "order_ifog" else "ifgo"
     da = np.hstack([d[k] for k in order])
     dc_prev = f * dc if mistake == "dcprev_no_dh" else dct if mistake == "dcprev_no_f" else f * dct
-    return (da @ cache["Wx"].T, da @ cache["Wh"].T, dc_prev, cache["x"].T @ da, cache["h_prev"].T @ da,
-            da.sum(axis=0))
+    H = i.shape[1]
+    dx = da[:, :3 * H] @ cache["Wx"][:, :3 * H].T if mistake == "dx_no_o" else da @ cache["Wx"].T
+    return (dx, da @ cache["Wh"].T, dc_prev, cache["x"].T @ da, cache["h_prev"].T @ da, da.sum(axis=0))
 
 
 def lstm_forward(x, h0, c0, Wx, Wh, b, mistake=None):

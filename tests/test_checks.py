@@ -306,6 +306,8 @@ MISTAKES = [
      ["dc_prev is wrong", "missing the forget gate"]),
     ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "dcprev_no_f")),
      ["is wrong", "missing the forget gate", "fix lstm_step_backward first"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "dx_no_o")),
+     ["dx is wrong", "The gate gradients are right (db agrees with the reference)", "dx = da @ Wx.T"]),
     ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "c_in_f")),
      ["dx is wrong", "in db, the gate block f (columns [H:2H]) is wrong and i, g, o are right",
       "forget gate (f)", "da_f = dc_total * c_prev"]),
