@@ -583,11 +583,15 @@ def _generic_note(leaf, case=None):
     nice = _nice_factor(k)
     if nice is None and int(np.sum(big)) < 2:
         return ""  # one number is always some multiple of another: only a telling factor is worth saying
-    what = nice if nice is not None else f"{k:.4g}"
+    if nice is None:
+        return (f"{name} is exactly {k:.4g} times the right value, in every entry: a constant factor is "
+                f"missing or extra.")
+    if nice == "-1":
+        return f"{name} is exactly -1 times the right value: its sign is flipped."
     dims = _case_dims(case)
-    hits = [d for d, v in dims.items() if nice is not None and (np.isclose(abs(k), v) or np.isclose(abs(k), 1 / v))]
+    hits = [d for d, v in dims.items() if np.isclose(abs(k), v) or np.isclose(abs(k), 1 / v)]
     extra = f" ({', '.join(f'{d} = {dims[d]:g}' for d in hits)} in this case)" if hits else ""
-    return (f"{name} is exactly {what} times the right value{extra}: a factor is missing or extra "
+    return (f"{name} is exactly {nice} times the right value{extra}: a factor is missing or extra "
             f"(a mean instead of a sum, a 1/B, a T, or a sign).")
 
 

@@ -887,7 +887,8 @@ def test_a_factor_that_is_the_batch_size_is_named_as_such():
         return dx, dh0, dU * 7.25, dW, db   # a factor no mistake explains, but the same for every entry
     with pytest.raises(AssertionError) as e:
         ck.check_rnn_backward(rr.rnn_forward, bwd)
-    assert "dU_xh is exactly 7.25 times the right value" in flat(e.value)
+    assert "dU_xh is exactly 7.25 times the right value, in every entry" in flat(e.value)
+    assert "a mean instead of a sum" not in flat(e.value)  # no guess at a cause a factor of 7.25 does not suggest
 
     def bwd_B(dh, cache):
         dx, dh0, dU, dW, db = rr.rnn_backward(dh, cache)
