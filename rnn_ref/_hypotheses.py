@@ -782,6 +782,8 @@ def _bi_bwd(m):
         dx = {"dx_not_reversed": dx_f + dx_b, "dx_forward_only": dx_f}.get(m, dx_f + dx_b[::-1])
         if m == "dparams_swapped":
             return dx, ds_f, ds_b, tuple(dp_b), tuple(dp_f)
+        if m == "dh0_swapped":
+            return dx, ds_b, ds_f, tuple(dp_f), tuple(dp_b)
         return dx, ds_f, ds_b, tuple(dp_f), tuple(dp_b)
     return hyp
 
@@ -795,6 +797,8 @@ BIDIRECTIONAL_BACKWARD = [
     ("dx_forward_only", _bi_bwd("dx_forward_only"),
      "dx holds only the forward cell's part: x feeds both directions, so add the backward cell's dx (reversed)."),
     ("swapped", _bi_bwd("swapped"), "the halves of dh are swapped: dh[:, :, :H] belongs to the forward cell."),
+    ("dh0_swapped", _bi_bwd("dh0_swapped"),
+     "dh0_f and dh0_b are swapped: return the forward cell's dh0 first, dx, dh0_f, dh0_b, dparams_f, dparams_b."),
     ("dparams_swapped", _bi_bwd("dparams_swapped"),
      "dparams_f and dparams_b are swapped: return the forward cell's gradients first, dx, dh0_f, dh0_b, "
      "dparams_f, dparams_b."),
@@ -1013,7 +1017,20 @@ def _lstm_seq_back(c, m=None):
     return dx, dnext, dcn, dWx, dWh, db
 
 
-LSTM_FORWARD = [
+_TIME_ORDER_MSGS = {
+    "reversed": "your h is in reversed time order: h[t] must be the state after reading x[t], with t running "
+                "0, 1, ..., T-1 (appending to the front of a list, or reading x from the end, reverses it).",
+    "shifted": "your states are shifted by one step: h[t] must be the state AFTER reading x[t] (h[0] is the "
+               "first new state), not h0.",
+}
+
+
+def _time_order(h, h0, m):
+    return h[::-1].copy() if m == "reversed" else np.concatenate([h0[None], h[:-1]])
+
+
+LSTM_FORWARD = [(m, (lambda m: lambda c: (_time_order(_lstm_seq(*c.values())[0], c.arg("h0"), m), I))(m), msg)
+                for m, msg in _TIME_ORDER_MSGS.items()] + [
     ("return_c", lambda c: (_lstm_seq(*c.values())[1], I),
      "you returned the cell states c; lstm_forward returns the hidden states h (h_t = o_t * tanh(c_t))."),
     ("c_not_carried", lambda c: (_lstm_seq(*c.values(), m="c_not_carried")[0], I),
@@ -1166,6 +1183,8 @@ def _gru_seq_back(c, m=None):
 
 
 GRU_FORWARD = ([(m, (lambda m: lambda c: (_gru_seq(*c.values(), m=m), I))(m), msg) for m, msg in _GRU_FWD]
+               + [(m, (lambda m: lambda c: (_time_order(_gru_seq(*c.values()), c.arg("h0"), m), I))(m), msg)
+                  for m, msg in _TIME_ORDER_MSGS.items()]
                + [("not_carried", lambda c: (_gru_seq(*c.values(), m="not_carried"), I),
                    "every step starts from h0: the new h must become the next step's h_prev.")]
                + [(f"perm{p}", (lambda p: lambda c: (_gru_seq(*c.values(), perm=p), I))(p),

@@ -782,7 +782,15 @@ def _gate_explain(cell, step_name=None):
             if not hasattr(e, "leaves"):
                 return [], []
             sentence = blocks({l.path: l for l in e.leaves})
+            wrong_at_1 = {b[0].path for b in e.bad}
         seq = step_name.replace("_step", "")
+        initial = {"dh0", "dc0"}
+        if wrong_at_1 <= initial:  # the step's gradients are right: what the loop returns at the end is not
+            names = " and ".join(sorted(wrong_at_1))
+            return [], [f"In the T=1 case dx and the weight gradients are right and only {names} "
+                        f"{'is' if len(wrong_at_1) == 1 else 'are'} wrong: return what the last step of your "
+                        f"backward loop (t = 0) sends back, its dh_prev"
+                        + (" and dc_prev" if cell == "lstm" else "") + f", as {names}."]
         return [f"your {seq} is wrong even in the T=1 case (one step, nothing crosses time), so the one-step "
                 f"math is wrong, not the loop: if your {seq} calls your {step_name}, fix {step_name} first "
                 f"(check_{step_name} says more)." + (f" At T=1, {sentence}" if sentence else "")], []

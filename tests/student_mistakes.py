@@ -460,6 +460,8 @@ def bidirectional_backward(dh, cache, mistake=None):
         dx = dx_f
     if mistake == "dparams_swapped":   # returned in the wrong order
         return dx, dh0_f, dh0_b, tuple(dp_b), tuple(dp_f)
+    if mistake == "dh0_swapped":
+        return dx, dh0_b, dh0_f, tuple(dp_f), tuple(dp_b)
     return dx, dh0_f, dh0_b, tuple(dp_f), tuple(dp_b)
 
 
@@ -561,6 +563,8 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mistake=None):
         c = c0 if mistake == "c_not_carried" else cn
     if mistake == "return_c":          # returned the cell states
         return np.array(cs), caches
+    if mistake == "reversed_out":      # hs.insert(0, h) instead of append
+        return np.array(hs[::-1]), caches
     return np.array(hs), caches
 
 
@@ -585,6 +589,8 @@ def lstm_backward(dh, caches, mistake=None):
             grads = list(step[3:])
         else:
             grads = [a + b for a, b in zip(grads, step[3:])]
+    if mistake == "dc0_zeros":         # the cell state's gradient never returned
+        dcn = np.zeros_like(dcn)
     return (np.array(dxs), dnext, dcn, *grads)
 
 
@@ -631,6 +637,8 @@ def gru_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
         hs.append(hn)
         caches.append(c)
         h = h0 if mistake == "not_carried" else hn
+    if mistake == "shifted":           # the list started with h0 and lost its last state
+        return np.stack([h0] + hs[:-1]), caches
     return np.stack(hs), caches
 
 
