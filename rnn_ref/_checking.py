@@ -573,6 +573,13 @@ def _generic_note(leaf, case=None):
         return f"{name} is all zeros: was it never computed, or never added to (+=) after being initialised?"
     if ref.ndim == 2 and ref.shape[0] == ref.shape[1] and close(ref.T, got):
         return f"{name} is the transpose of the right answer."
+    if ref.ndim >= 2 and ref.shape[0] > 1:  # some slices along the first axis left at zero, the others right
+        zero = [i for i in range(ref.shape[0]) if np.all(got[i] == 0) and np.any(ref[i] != 0)]
+        rest = [i for i in range(ref.shape[0]) if i not in zero]
+        if zero and rest and all(close(ref[i], got[i]) for i in rest):
+            which = ", ".join(f"{name}[{i}]" for i in zero)
+            return (f"{which} {'is' if len(zero) == 1 else 'are'} all zeros and the rest of {name} is right: "
+                    f"that part was never computed, or never stored into {name}.")
     if not np.any(ref != 0):
         return ""
     big = np.abs(ref) > 1e-3 * np.max(np.abs(ref))

@@ -498,6 +498,8 @@ def stacked_rnn_backward(dh, caches, mistake=None):
         dlayers = order
     if mistake == "dh0s_reversed":
         dh0s = dh0s[::-1]
+    if mistake == "dh0s_top_only":     # dh0s = np.zeros(...), then only the top layer's stored
+        dh0s = [np.zeros_like(d) for d in dh0s[:-1]] + [dh0s[-1]]
     if mistake == "dx_top":            # returned the top layer's dx, not the bottom's
         g = first_dx
     return g, np.array(dh0s), dlayers

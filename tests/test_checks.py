@@ -258,6 +258,8 @@ MISTAKES = [
      ["h has shape (2, 4, 3, 4); expected (4, 3, 4)", "Likely cause: you returned every layer's states"]),
     ("check_stacked_rnn_backward", (sm.stacked_rnn_forward, m(sm.stacked_rnn_backward, "dx_top")),
      ["dx has shape (4, 3, 4); expected (4, 3, 5)", "Likely cause: dx is the top layer's dx"]),
+    ("check_stacked_rnn_backward", (sm.stacked_rnn_forward, m(sm.stacked_rnn_backward, "dh0s_top_only")),
+     ["dh0s is wrong", "dh0s[0] is all zeros and the rest of dh0s is right"]),
     ("check_stacked_rnn_backward", (sm.stacked_rnn_forward, m(sm.stacked_rnn_backward, "dh0s_reversed")),
      ["dh0s is wrong", "top-to-bottom"]),
     ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "h0"),), ["logits is wrong", "starts from h0"]),
