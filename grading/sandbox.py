@@ -13,6 +13,7 @@ The student's code runs in grading/worker.py inside `bwrap` (Debian's bubblewrap
 There is no fallback: where bubblewrap is missing or cannot create the namespaces, SandboxUnavailable says so.
 """
 import fcntl
+import itertools
 import os
 import select
 import shutil
@@ -121,6 +122,13 @@ def command(limits, in_fd, out_fd, uid):
 
 
 _CHECKED = []
+_COUNT = itertools.count()
+
+
+def _next_uid():
+    """A uid of its own for each sandbox (run as root): what one sandbox left dying never counts against the next
+    one's process limit."""
+    return 60000 + (os.getpid() * 101 + next(_COUNT)) % 5000
 
 
 def check_available():
@@ -154,7 +162,7 @@ class Sandbox:
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
             except OSError:
                 pass
-        uid = 60000 + os.getpid() % 5000
+        uid = _next_uid()
         try:
             self.proc = subprocess.Popen(command(self.limits, to_worker, from_worker, uid),
                                          pass_fds=(to_worker, from_worker), stdin=subprocess.DEVNULL,

@@ -107,9 +107,11 @@ class RemoteFunction:
         return reply.get("value")
 
     def numerical_gradient_in_sandbox(self, x, w, h, expr):
-        """numerical_gradient(f, x, h) with f = expr of (x, w) built next to x: (gradient, x after, calls of f)."""
+        """numerical_gradient(f, x, h) with f = expr of (x, w) built next to x: (gradient, x after, calls of f,
+        x - x0 at each of the first calls)."""
         reply = self._reply({"op": "numgrad", "x": x, "w": w, "h": h, "expr": expr})
-        return reply.get("value"), reply.get("x"), int(reply.get("calls") or 0)
+        seen = [d for d in reply.get("seen") or [] if isinstance(d, np.ndarray) and d.shape == x.shape]
+        return reply.get("value"), reply.get("x"), int(reply.get("calls") or 0), seen
 
     def __repr__(self):
         return f"<your function {self.__name__}>"

@@ -283,17 +283,20 @@ def call(msg):
 
 def numgrad(msg):
     """numerical_gradient(f, x, h) where f() reads x in place: f must live here, next to x."""
-    x, w, h, calls = msg["x"], msg["w"], msg["h"], [0]
+    x, w, h, calls, seen = msg["x"], msg["w"], msg["h"], [0], []
+    x0 = x.copy()
     expr = compile(msg["expr"], "<the checked function>", "eval")
 
     def f():
         calls[0] += 1
+        if len(seen) < 400:          # how x differed from x0 at each call: the check reads mistakes from it
+            seen.append(x - x0)
         return eval(expr, {"np": np}, {"x": x, "w": w})
     result, error, out, caught = _captured(lambda: NS[msg["name"]](f, x, h), msg["timeout"])
     reply = {"stdout": out.text(), "warnings": caught}
     if error is not None:
         return dict(reply, op="raised", **error)
-    return dict(reply, op="result", value=result, x=x, calls=calls[0])
+    return dict(reply, op="result", value=result, x=x, calls=calls[0], seen=seen)
 
 
 def swap(msg):

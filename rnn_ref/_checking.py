@@ -189,6 +189,10 @@ _EXC_HINTS = [
     ("unpack", "the number of values unpacked does not match what was returned (a cache is whatever your "
                "forward put in it)"),
     ("division by zero", "a division by zero"),
+    ("positional argument", "the check calls your function with the arguments its signature in the notebook "
+                            "lists (defaults included): keep that signature"),
+    ("unexpected keyword", "the check calls your function with the arguments its signature in the notebook "
+                           "lists: keep their names"),
 ]
 
 
@@ -273,6 +277,8 @@ def _shape_hint(path, ref_shape, got_shape, hints):
     if len(ref_shape) == 2 and tuple(got_shape) == tuple(ref_shape[::-1]) and ref_shape[0] != ref_shape[1]:
         return "It looks transposed"
     if len(got_shape) == len(ref_shape) + 1 and tuple(got_shape[1:]) == tuple(ref_shape):
+        if not path.lstrip("(").startswith(("d", "grads", "new_params")):
+            return "It has an extra leading axis"
         what = "the batch (axis 0)" if len(ref_shape) == 1 else "its first axis"
         return (f"It has an extra leading axis: a gradient of a parameter that every example (and every step) "
                 f"uses is a sum, so sum over {what}")
@@ -404,6 +410,7 @@ def warnings_note(record):
 # ----------------------------------------------------------------------------------------------- running
 
 SPECS = {}  # check name -> the Spec it last ran (for tests that inspect the hypotheses)
+_SPEC_OF_CALL = []  # [the Spec being diagnosed], for explain() functions that run the student's function again
 
 
 class Spec:
@@ -414,12 +421,15 @@ class Spec:
     fwd: for a backward check, (fwd_name, fwd_out_names, ref_fwd(case), cache_index);
     hyps: [(name, hyp(case) -> outputs shaped like ref, message)], typical mistakes, most specific first;
     probes: [(transform(case) -> case, note)]: if the student passes the transformed case, say note;
-    case_notes: {case.note: text} said when the student passes a special case (T=1, B=1, ...).
+    case_notes: {case.note: text} said when the student passes a special case (T=1, B=1, ...);
+    explain(fns, case, failure, cases) -> (causes, notes): a check's own diagnosis, asked when no hypothesis
+    matches (it may call the student's functions again through run_case).
     """
 
     def __init__(self, fname, out_names, cases, ref, fwd=None, hyps=(), probes=(), case_notes=None,
-                 single=False, subnames=None, hints=None, restore_ok=None, tol=TOL):
+                 single=False, subnames=None, hints=None, restore_ok=None, tol=TOL, explain=None):
         self.fname, self.out_names, self.cases, self.ref = fname, tuple(out_names), cases, ref
+        self.explain = explain
         self.fwd, self.hyps, self.probes = fwd, list(hyps), list(probes)
         self.case_notes = case_notes or {}
         self.single, self.subnames, self.hints = single, subnames or {}, hints or {}
@@ -539,8 +549,24 @@ def structural_causes(spec, case, got):
     return causes
 
 
-def _generic_note(leaf):
-    """What the wrong output is, when that is plain: all zeros, the transpose, a constant multiple."""
+def _nice_factor(k):
+    """'3', '1/4', '-1', '-1/2' when k is (minus) a whole number or one over a whole number, else None."""
+    for sign, a in ((1, k), (-1, -k)):
+        if a <= 0:
+            continue
+        for v, fmt in ((a, "{}"), (1 / a, "1/{}")):
+            n = round(v)
+            if 1 <= n <= 10000 and abs(v - n) <= 1e-9 * n and (n > 1 or sign < 0):
+                return ("-" if sign < 0 else "") + fmt.format(n)
+    return None
+
+
+def _generic_note(leaf, case=None):
+    """What the wrong output is, when that is plain: all zeros, the transpose, a constant multiple.
+
+    A constant multiple is named only when it says something about the mistake: an array whose entries are
+    all off by one and the same factor, or (for a single number, which is always some multiple of the right
+    one) a whole number or one over a whole number, such as B, 1/T or -1."""
     name = leaf.path.split(" ")[0]
     if leaf.kind not in ("array", "scalar"):
         return ""
@@ -551,15 +577,47 @@ def _generic_note(leaf):
         return f"{name} is all zeros: was it never computed, or never added to (+=) after being initialised?"
     if ref.ndim == 2 and ref.shape[0] == ref.shape[1] and close(ref.T, got):
         return f"{name} is the transpose of the right answer."
+    if ref.ndim >= 2 and ref.shape[0] > 1:  # some slices along the first axis left at zero, the others right
+        zero = [i for i in range(ref.shape[0]) if np.all(got[i] == 0) and np.any(ref[i] != 0)]
+        rest = [i for i in range(ref.shape[0]) if i not in zero]
+        if zero and rest and all(close(ref[i], got[i]) for i in rest):
+            which = ", ".join(f"{name}[{i}]" for i in zero)
+            return (f"{which} {'is' if len(zero) == 1 else 'are'} all zeros and the rest of {name} is right: "
+                    f"that part was never computed, or never stored into {name}.")
+    if not np.any(ref != 0):
+        return ""
     big = np.abs(ref) > 1e-3 * np.max(np.abs(ref))
-    if np.any(big):
-        k = got[big] / ref[big]
-        if np.allclose(k, k.flat[0], rtol=1e-6) and close(ref * k.flat[0], got):
-            k = float(k.flat[0])
-            frac = f" (1/{1 / k:.4g})" if abs(k) < 1 and k != 0 else ""
-            return (f"{name} is exactly {k:.4g}{frac} times the right value: a factor is missing or extra "
-                    f"(a mean instead of a sum, a 1/B, a T, or a sign).")
-    return ""
+    k = got[big] / ref[big]
+    if not (np.allclose(k, k.flat[0], rtol=1e-6) and close(ref * k.flat[0], got)):
+        return ""
+    k = float(k.flat[0])
+    nice = _nice_factor(k)
+    if nice is None and int(np.sum(big)) < 2:
+        return ""  # one number is always some multiple of another: only a telling factor is worth saying
+    if nice is None:
+        return (f"{name} is exactly {k:.4g} times the right value, in every entry: a constant factor is "
+                f"missing or extra.")
+    if nice == "-1":
+        return f"{name} is exactly -1 times the right value: its sign is flipped."
+    dims = _case_dims(case)
+    hits = [d for d, v in dims.items() if np.isclose(abs(k), v) or np.isclose(abs(k), 1 / v)]
+    extra = f" ({', '.join(f'{d} = {dims[d]:g}' for d in hits)} in this case)" if hits else ""
+    return (f"{name} is exactly {nice} times the right value{extra}: a factor is missing or extra "
+            f"(a mean instead of a sum, a 1/B, a T, or a sign).")
+
+
+def _case_dims(case):
+    """{'T': 4, 'B': 3} when the case's first input is a time-major (T, B, ...) array, {} otherwise."""
+    if case is None or not case.args:
+        return {}
+    v = case.args[0][1]
+    dims = {}
+    if isinstance(v, np.ndarray) and v.ndim >= 2 and v.dtype.kind == "f":
+        dims = {"T": v.shape[0], "B": v.shape[1]} if v.ndim == 3 else {"B": v.shape[0]}
+    for k, a in case.args:  # a language model's (T, B) character indices
+        if k in ("inputs", "y_in") and isinstance(a, np.ndarray) and a.ndim == 2:
+            dims = {"T": a.shape[0], "B": a.shape[1]}
+    return {d: n for d, n in dims.items() if n > 1}
 
 
 def _student_leaves(spec, fns, case):
@@ -597,16 +655,29 @@ def diagnose(spec, fns, case, failure, cases):
         if isinstance(out, Predicate):
             hit = bool(silently(out.test, leaf.got))
         else:
-            h = _leaves_of(out, spec).get(leaf.path)
+            hl = _leaves_of(out, spec)
+            h = hl.get(leaf.path)
             hit = h is not None and close(h, leaf.got, spec.tol) and not close(h, leaf.ref, spec.tol)
+            # a mistake that would also spoil an output the student got right is not the student's mistake
+            # (unless its message is about one output, {out}: such mistakes are made output by output)
+            hit = hit and "{out}" in msg or hit and not any(close(l.ref, l.got, spec.tol) and l.path in hl and not close(hl[l.path], l.ref,
+                                                                                              spec.tol)
+                                  for l in failure.leaves)
         if hit:
             causes.append((hyp, msg.replace("{out}", leaf.path.split(" ")[0])))
     if len(causes) > 1:
         causes = _disambiguate(spec, fns, cases, causes)
     causes = [msg for _, msg in causes]
     notes = []
+    if not causes and spec.explain is not None:
+        _SPEC_OF_CALL[:] = [spec]
+        try:
+            more_causes, more_notes = spec.explain(fns, case, failure, cases)
+        except Exception:  # a diagnosis must never hide the failure itself
+            more_causes, more_notes = [], []
+        causes, notes = list(more_causes), list(more_notes)
     if not causes:
-        generic = _generic_note(leaf)
+        generic = _generic_note(leaf, case)
         if generic:
             notes.append(generic)
         for transform, note in spec.probes:
@@ -637,36 +708,78 @@ def run_check(check_name, spec, fns, hidden):
         try:
             run_case(spec, fns, case, record)
         except CheckFailure as f:
-            msg = _message(check_name, spec, fns, case, i, len(cases), f, record, cases)
-            err = AssertionError(msg)
+            msg = _message(check_name, spec, fns, case, i, len(cases), f, record, cases, hidden=hidden)
+            err = AssertionError(wrap_message(msg))
             err.failure_kind, err.failure_path = f.kind, f.path
             raise err from None
     return None
 
 
-def _message(check_name, spec, fns, case, i, n, f, record, cases):
+WIDTH = 88  # nbgrader validate cuts lines at about 90 characters; feedback HTML cuts long lines too
+
+
+def wrap_message(msg, width=WIDTH):
+    """Wrap every line of a check's message to at most `width` characters. A continuation line keeps its
+    line's indentation plus two spaces, so that each sentence still reads as one item."""
+    import re
+    import textwrap
+    keep = "\u2007"  # a space textwrap does not break at: shapes and indices stay on one line
+    msg = re.sub(r"[(\[]-?\d+(?:, -?\d+)*,?[)\]]|\([^()\s][^()]{0,14}\)",
+                 lambda m: m.group(0).replace(" ", keep), str(msg))
+    out = []
+    for line in msg.split("\n"):
+        indent = line[:len(line) - len(line.lstrip(" "))]
+        body = line.strip()
+        if not body:
+            continue
+        if len(indent) + len(body) <= width:
+            out.append(indent + body)
+            continue
+        out += textwrap.wrap(body, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
+                             break_on_hyphens=False, break_long_words=True)
+    return "\n".join(out).replace(keep, " ")
+
+
+def rebuild_hint(check_name, i, hidden):
+    """The sentence that tells how to get a visible case's inputs (hidden cases cannot be rebuilt)."""
+    if hidden:
+        return ""
+    return f"Rebuild it with rnn_ref.checks.case_inputs('{check_name}', {i + 1})."
+
+
+def _message(check_name, spec, fns, case, i, n, f, record, cases, hidden=False):
     tail = []
     tail += warnings_note(record)
     printed = record.get("stdout", "").strip()
     if printed:
         first = printed.splitlines()[0][:100]
         tail.append(f"(your function printed output, first line: {first!r})")
+    rebuild = rebuild_hint(check_name, i, hidden)
     if f.kind != "value":
-        if f.kind in ("stub", "none", "forward", "raised") or "case:" in f.msg:
-            head = f"{check_name}: {f.msg}"
-        else:
-            head = f"{check_name}: {f.msg}\n  case {i + 1} of {n}: {case.label()}"
+        if f.kind in ("stub", "none") or (f.kind == "forward" and "case:" not in f.msg):
+            return "\n  ".join([f"{check_name}: {f.msg}"] + tail)
         extra = []
         if f.kind in ("shape", "structure") and hasattr(f, "got"):
             extra = [f"Likely cause: {c}" for c in structural_causes(spec, case, f.got)[:2]]
-        return "\n  ".join([head] + extra + tail)
+        msg = f.msg
+        if "\n  case:" in msg:
+            first, rest = msg.split("\n  case:", 1)
+            hint = []
+            if "\n  hint: " in rest:  # the hint of an exception goes right after it, before the case
+                rest, h = rest.split("\n  hint: ", 1)
+                hint = [f"hint: {h}"]
+            body = [f"{check_name}: {first}"] + hint + extra + [f"case {i + 1} of {n}:{rest}"]
+        else:
+            body = [f"{check_name}: {msg}"] + extra + [f"case {i + 1} of {n}: {case.label()}"]
+        return "\n  ".join(body + tail + ([rebuild] if rebuild else []))
     leaf, err, detail = f.bad[0]
-    lines = [f"{check_name}: {leaf.path} is wrong ({detail}).",
-             f"case {i + 1} of {n}: {case.label()}"]
+    lines = [f"{check_name}: {leaf.path} is wrong."]
     causes, notes = diagnose(spec, fns, case, f, cases)
     for c in causes[:2]:
         lines.append(f"Likely cause: {c}")
     lines += notes
+    lines.append(f"{leaf.path}: {detail}.")
+    lines.append(f"case {i + 1} of {n}: {case.label()}")
     right = [l.path for l in f.leaves if all(l is not b[0] for b in f.bad)]
     wrong = [b[0].path for b in f.bad[1:]]
     if len(f.leaves) > 1:
@@ -676,4 +789,4 @@ def _message(check_name, spec, fns, case, i, n, f, record, cases):
         if wrong:
             summary.append("also wrong: " + ", ".join(wrong))
         lines.append("Outputs " + "; ".join(summary) + ".")
-    return "\n  ".join(lines + tail)
+    return "\n  ".join(lines + tail + ([rebuild] if rebuild else []))

@@ -75,7 +75,53 @@ NUMGRAD = [
 ]
 
 
+def _what_f_saw(seen, h):
+    """The mistake that the values of x seen by f show, or ''. seen: x - x0 at each call of f."""
+    if not seen:
+        return ""
+    moved = [np.flatnonzero(np.abs(d) > 1e-3 * h) for d in seen]
+    if all(len(m) == 0 for m in moved):
+        return ("f never saw x change: every call of f saw the original x. f reads x itself, so change x in "
+                "place (x[i] = old + h), not a copy of x.")
+    for d, m in zip(seen, moved):
+        if len(m) > 1:
+            return (f"when f ran, {len(m)} entries of x were changed at once: put each entry back (x[i] = old) "
+                    f"before moving on to the next, so that each evaluation changes one entry only.")
+    offsets = {}
+    for d, m in zip(seen, moved):
+        if len(m) == 1:
+            offsets.setdefault(int(m[0]), []).append(float(d.flat[m[0]]))
+    plus_twice = [i for i, o in offsets.items() if sum(np.isclose(v, h, rtol=1e-3) for v in o) >= 2
+                  and not any(np.isclose(v, -h, rtol=1e-3) for v in o)]
+    if plus_twice:
+        return ("f saw x[i] + h at both evaluations of an entry: x still held old + h when f ran the second "
+                "time. Set x[i] = old - h (in x itself, not a copy) before the second call.")
+    minus_twice = [i for i, o in offsets.items() if sum(np.isclose(v, -h, rtol=1e-3) for v in o) >= 2
+                   and not any(np.isclose(v, h, rtol=1e-3) for v in o)]
+    if minus_twice:
+        return ("f saw x[i] - h at both evaluations of an entry: set x[i] = old + h before the first call and "
+                "x[i] = old - h before the second.")
+    plus_only = [i for i, o in offsets.items() if any(np.isclose(v, h, rtol=1e-3) for v in o)
+                 and not any(np.isclose(v, -h, rtol=1e-3) for v in o)]
+    if plus_only and len(plus_only) == len(offsets):
+        return ("f saw x[i] + h and the unchanged x, never x[i] - h: after x[i] += h, x[i] -= h only goes back "
+                "to old. Set x[i] = old + h, call f, set x[i] = old - h, call f, then x[i] = old.")
+    steps = sorted({float(f"{abs(v):.3g}") for o in offsets.values() for v in o})
+    if len(steps) == 1 and not np.isclose(steps[0], h, rtol=1e-3):
+        return (f"f saw x[i] moved by {steps[0]:g}, but the step h is {h:g}: move x[i] by exactly the h "
+                f"the caller passes, x[i] = old + h and x[i] = old - h.")
+    return ""
+
+
 def check_numerical_gradient(f, hidden=False):
+    __tracebackhide__ = True
+    try:
+        return _check_numerical_gradient(f, hidden)
+    except AssertionError as e:
+        raise AssertionError(ck.wrap_message(str(e))) from None
+
+
+def _check_numerical_gradient(f, hidden=False):
     __tracebackhide__ = True
     name = "check_numerical_gradient"
     for i, case in enumerate(_ng_cases(hidden)):
@@ -84,20 +130,25 @@ def check_numerical_gradient(f, hidden=False):
         x = x0.copy()
         calls = [0]
         inner = _ng_func(x, w)
+        seen = []  # how x differed from x0 at each call of f (the first few hundred calls)
 
         def func():
             calls[0] += 1
+            if len(seen) < 400:
+                seen.append(x - x0)
             return inner()
 
         record = {}
         where = f"\n  case {i + 1} of {len(_ng_cases(hidden))}: {case.label()}"
+        rebuild = ck.rebuild_hint(name, i, hidden)
+        where += f"\n  {rebuild}" if rebuild else ""
         try:
             with ck.quiet(record):
                 in_sandbox = getattr(f, "numerical_gradient_in_sandbox", None)
                 if in_sandbox is None:
                     got = f(func, x, h)
                 else:  # f lives in the grader's sandbox: so must func, to read the x that f changes
-                    got, x[...], calls[0] = in_sandbox(x, w, h, NG_EXPR)
+                    got, x[...], calls[0], seen[:] = in_sandbox(x, w, h, NG_EXPR)
         except NotImplementedError:
             raise AssertionError(f"{name}: numerical_gradient is not implemented yet: it raised "
                                  f"NotImplementedError. Replace the `raise NotImplementedError` line with your "
@@ -125,16 +176,17 @@ def check_numerical_gradient(f, hidden=False):
         err, idx, detail = ck.leaf_error(leaf)
         if err <= 1e-8:
             continue
-        lines = [f"{name}: the gradient is wrong ({detail}).{where}"]
-        if np.all(leaf.got == 0):
-            lines.append("Likely cause: every entry is 0, so f never saw your changes: change x itself in place "
-                         "(x[i] = old + h), not a copy of x.")
+        lines = [f"{name}: the gradient is wrong."]
+        for hname, hyp, msg in NUMGRAD:
+            hv = ck.silently(hyp, x0, w, h)
+            if hv is not None and ck.close(hv, leaf.got, 1e-8):
+                lines.append(f"Likely cause: {msg}")
+                break
         else:
-            for hname, hyp, msg in NUMGRAD:
-                hv = ck.silently(hyp, x0, w, h)
-                if hv is not None and ck.close(hv, leaf.got, 1e-8):
-                    lines.append(f"Likely cause: {msg}")
-                    break
+            seen_cause = _what_f_saw(seen, h)
+            if seen_cause:
+                lines.append(f"Likely cause: {seen_cause}")
+        lines.append(f"the gradient: {detail}.{where}")
         if calls[0] < 2 * x0.size:
             lines.append(f"Your function called f {calls[0]} times for an x of {x0.size} entries; the central "
                          f"difference needs 2 calls per entry.")
@@ -290,11 +342,19 @@ def _rnn_step_fwd_hyp(m):
     return lambda c: (_rnn_fwd(c.arg("x")[None], *c.values()[1:], m)[0], I)
 
 
-RNN_FORWARD = [(m, _rnn_fwd_hyp(m), msg) for m, msg in _RNN_FWD_MSGS]
+RNN_FORWARD = [(m, _rnn_fwd_hyp(m), msg) for m, msg in _RNN_FWD_MSGS] + [
+    ("with_h0", lambda c: (np.concatenate([c.arg("h0")[None], _rnn_fwd(*c.values())]), I),
+     "your h has T + 1 states: it starts with h0. Return only the T new states, h[t] the state after reading "
+     "x[t] (h0 is an input, not an output)."),
+    ("last_only", lambda c: (_rnn_fwd(*c.values())[-1], I),
+     "you returned only the last state; rnn_forward returns every step's state, h of shape (T, B, H)."),
+]
 RNN_STEP_FORWARD = [(m, _rnn_step_fwd_hyp(m), msg.replace("every step uses h0", "h_prev is not used"))
                     for m, msg in _RNN_FWD_MSGS[:4]] + [
     ("sigmoid", lambda c: (sigmoid(c.arg("x") @ c.arg("U_xh") + c.arg("h_prev") @ c.arg("W_hh") + c.arg("b")), I),
      "you used the sigmoid; the vanilla RNN's nonlinearity is tanh."),
+    ("relu", lambda c: (np.maximum(0, c.arg("x") @ c.arg("U_xh") + c.arg("h_prev") @ c.arg("W_hh") + c.arg("b")), I),
+     "you used a ReLU; the vanilla RNN's nonlinearity is tanh."),
     ("b_outside", lambda c: (np.tanh(c.arg("x") @ c.arg("U_xh") + c.arg("h_prev") @ c.arg("W_hh")) + c.arg("b"), I),
      "the bias is added after the tanh; it belongs inside: tanh(x @ U_xh + h_prev @ W_hh + b)."),
 ]
@@ -306,20 +366,47 @@ def _naive_softmax(o, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _axis(c):
+    """The axis a softmax case asks for, as a non-negative number."""
+    o = c.arg("o")
+    ax = dict(c.args).get("axis", -1)
+    return ax % o.ndim
+
+
+def _sums_to_one_along(g, ax):
+    return g.ndim >= 2 and g.shape[ax] > 1 and np.allclose(g.sum(ax), 1)
+
+
+def _softmax_mixed(c, max_axis, sum_axis):
+    o = c.arg("o")
+    e = np.exp(o - o.max(axis=max_axis, keepdims=True))
+    return e / e.sum(axis=sum_axis, keepdims=True)
+
+
 SOFTMAX = [
-    ("unstable", lambda c: _naive_softmax(c.arg("o")),
-     "exp overflows for large logits (exp(1000) is inf, and inf/inf is NaN): subtract each row's max first, "
-     "softmax(o) = softmax(o - max(o)), which changes nothing mathematically."),
-    ("global_max", lambda c: _naive_softmax(c.arg("o") - c.arg("o").max()),
-     "you subtracted the max of the whole array; subtract each row's own max (o.max(axis=-1, keepdims=True)), "
+    ("unstable", lambda c: _naive_softmax(c.arg("o"), _axis(c)),
+     "exp overflows for large logits (exp(1000) is inf, and inf/inf is NaN): subtract each row's max "
+     "(along `axis`) first, softmax(o) = softmax(o - max(o)), which changes nothing mathematically."),
+    ("global_max", lambda c: _naive_softmax(c.arg("o") - c.arg("o").max(), _axis(c)),
+     "you subtracted the max of the whole array; subtract each row's own max (o.max(axis=axis, keepdims=True)), "
      "or rows far below the global max underflow to 0/0."),
-    ("axis0", lambda c: ck.Predicate(lambda g: g.ndim >= 2 and g.shape[0] > 1 and np.allclose(g.sum(0), 1)),
-     "your output sums to 1 along axis 0; the softmax runs over the classes, the last axis (axis=-1)."),
-    ("all", lambda c: ck.Predicate(lambda g: np.isclose(g.sum(), 1) and g.size > g.shape[-1]),
-     "the whole array sums to 1; each row must sum to 1: sum over axis=-1 with keepdims=True."),
-    ("rows", lambda c: ck.Predicate(lambda g: np.all(np.isfinite(g)) and not np.allclose(g.sum(-1), 1)
+    ("ignores_axis", lambda c: softmax(c.arg("o")) if _axis(c) != c.arg("o").ndim - 1 else None,
+     "your softmax ignores its `axis` argument: it normalises along the last axis whatever axis it is given. "
+     "Take the max and the sum along `axis` (np.max(o, axis=axis, keepdims=True), and the same for the sum)."),
+    ("max_last", lambda c: _softmax_mixed(c, -1, _axis(c)) if _axis(c) != c.arg("o").ndim - 1 else None,
+     "you take the sum along `axis` but the max along the last axis: a max subtracted along another axis is "
+     "not a constant along `axis`, so it changes the result. Take both along `axis`."),
+    ("sum_last", lambda c: _softmax_mixed(c, _axis(c), -1) if _axis(c) != c.arg("o").ndim - 1 else None,
+     "you take the max along `axis` but the sum along the last axis: take the sum along `axis` too."),
+    ("axis0", lambda c: ck.Predicate(lambda g: _axis(c) != 0 and _sums_to_one_along(g, 0)),
+     "your output sums to 1 along axis 0; the softmax runs along `axis` (by default the last axis, the "
+     "classes): use axis=axis, not axis=0."),
+    ("all", lambda c: ck.Predicate(lambda g: np.isclose(g.sum(), 1) and g.size > g.shape[_axis(c)]),
+     "the whole array sums to 1; each row must sum to 1: sum along `axis` with keepdims=True."),
+    ("rows", lambda c: ck.Predicate(lambda g: np.all(np.isfinite(g)) and not np.allclose(g.sum(_axis(c)), 1)
                                     and not np.allclose(g.sum(0), 1) and not np.isclose(g.sum(), 1)),
-     "your rows do not sum to 1: divide exp(o - max) by its sum over the last axis (keepdims=True)."),
+     "your output does not sum to 1 along the axis: divide exp(o - max) by its sum along `axis` "
+     "(keepdims=True)."),
 ]
 
 
@@ -364,6 +451,8 @@ SOFTMAX_CROSS_ENTROPY = [
     ("do_T", _sce_hyp(1, "T"),
      "do is divided by T as well; the loss is summed over time, so dL/do = (softmax(o) - onehot(y)) / B."),
     ("sign", _sce_hyp(1, 1, "sign"), "do has the wrong sign: dL/do = (softmax(o) - onehot(y)) / B."),
+    ("loss_sign", _sce_hyp(-1, 1), "the loss has the wrong sign: it is MINUS the log-probability of the "
+                                   "target, -log p[t, b, y[t, b]], a positive number."),
     ("no_onehot", _sce_hyp(1, 1, "no_onehot"),
      "do is softmax(o) / B: subtract 1 at each target class, do[t, b, y[t, b]] -= 1 (before dividing by B)."),
 ]
@@ -371,6 +460,8 @@ SOFTMAX_CROSS_ENTROPY = [
 PERPLEXITY = [
     ("exp_neg", lambda c: float(np.exp(-c.arg("loss_per_token"))),
      "you computed exp(-loss); perplexity is exp(+loss per token)."),
+    ("pow10", lambda c: float(10.0 ** c.arg("loss_per_token")),
+     "you computed 10 ** loss, but the loss is in nats (natural log): perplexity = exp(loss)."),
     ("pow2", lambda c: float(2.0 ** c.arg("loss_per_token")),
      "you computed 2 ** loss, but the loss is in nats (natural log): perplexity = exp(loss)."),
     ("identity", lambda c: float(c.arg("loss_per_token")), "you returned the loss itself: perplexity = exp(loss)."),
@@ -391,6 +482,9 @@ def _gnorm(grads):
 CLIP_BY_VALUE = [
     ("upper_only", lambda c: {k: np.minimum(g, c.arg("limit")) for k, g in c.arg("grads").items()},
      "only the upper limit is applied: clip to [-limit, limit], np.clip(g, -limit, limit)."),
+    ("abs", lambda c: {k: np.clip(np.abs(g), -c.arg("limit"), c.arg("limit")) for k, g in c.arg("grads").items()},
+     "the signs are lost (np.abs): clip each entry into [-limit, limit] and keep its sign, "
+     "np.clip(g, -limit, limit)."),
     ("zero_lower", lambda c: {k: np.clip(g, 0, c.arg("limit")) for k, g in c.arg("grads").items()},
      "you clipped to [0, limit]; the range is [-limit, limit]."),
     ("norm_per_tensor", lambda c: {k: _norm_per_tensor(g, c.arg("limit")) for k, g in c.arg("grads").items()},
@@ -470,6 +564,9 @@ def _samp(m):
         if m == "flat":
             return _inv_cdf(p, u, flat=True)
         k = _inv_cdf(p, u)
+        if m == "argmax_none":
+            none = np.cumsum(p, axis=1)[:, -1] <= u
+            return np.where(none, 0, k).astype(np.int64) if none.any() else None
         if m == "plus1":
             return np.minimum(k + 1, o.shape[1] - 1)
         if m == "minus1":
@@ -479,6 +576,16 @@ def _samp(m):
 
 
 SAMPLE_INDEX = [
+    ("index_K", lambda c: ck.Predicate(lambda g: np.any(np.asarray(g) >= c.arg("o").shape[1])),
+     "you returned an index equal to K (the number of classes), a class that does not exist: when round-off "
+     "leaves the last CDF entry a hair below u, no entry is > u. Cap the index: np.minimum(k, K - 1)."),
+    ("argmax_none", _samp("argmax_none"),
+     "where no CDF entry is > u (round-off can leave the last one a hair below u), np.argmax(cdf > u) finds no "
+     "True and returns 0: return the last class, K - 1, in that case (np.minimum(k, K - 1) with k counted "
+     "as np.sum(cdf <= u))."),
+    ("greedy", lambda c: c.arg("o").argmax(axis=1).astype(np.int64) if c.arg("temperature") > 0 else None,
+     "you return the argmax whatever the temperature: temperature 0 is greedy, any other temperature draws "
+     "from softmax(o / temperature) by the inverse CDF at u."),
     ("div0", _samp("div0"), "temperature 0 means greedy: return o.argmax(axis=1) (do not divide by 0)."),
     ("argmin", _samp("argmin"), "temperature 0 means greedy: the most likely class, argmax, not argmin."),
     ("ignore_t", _samp("ignore_t"), "the temperature is ignored: sample from softmax(o / temperature)."),
@@ -552,11 +659,18 @@ def _train(c, clip="global", sign=1.0):
     return {k: params[k] - sign * lr * grads[k] for k in params}, loss, h_last
 
 
+def _value_clip_bites(c):
+    """True when clipping by value with max_norm changes some gradient entry of this case."""
+    _, grads, _ = _lm(*c.values()[:4])
+    return any(np.any(np.abs(g) > c.arg("max_norm")) for g in grads.values())
+
+
 CHAR_LM_TRAIN_STEP = [
     ("no_clip", lambda c: _train(c, clip=None),
      "the gradients were not clipped: clip them by global norm (clip_by_global_norm(grads, max_norm)) before the "
-     "SGD update."),
-    ("clip_value", lambda c: _train(c, clip="value"),
+     "SGD update. (Clipping each entry by value is not the same: a step can be far too long even when every "
+     "entry is small.)"),
+    ("clip_value", lambda c: _train(c, clip="value") if _value_clip_bites(c) else None,
      "you clipped by value; this step clips by global norm: every gradient scaled by max_norm / norm when the "
      "global norm exceeds max_norm."),
     ("clip_per_tensor", lambda c: _train(c, clip="per_tensor"),
@@ -576,6 +690,9 @@ def _m2o(c, rnn_m=None, k_loss=1.0, k_grad=1.0, state="last"):
     do = do[0] * k_grad
     dh = np.zeros_like(h)
     dh[-1 if state == "last" else 0] = do @ p["V_ho"].T
+    if rnn_m == "dh_every_step":
+        dh[:] = do @ p["V_ho"].T
+        rnn_m = None
     _, _, dU, dW, db = _rnn_bwd(dh, x, h0, p["U_xh"], p["W_hh"], h, rnn_m)
     return loss * k_loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": hs.T @ do, "c": do.sum(0)}
 
@@ -594,6 +711,10 @@ MANY_TO_ONE_LOSS = [
     ("first_state", lambda c: _m2o(c, state="first"),
      "you classified from h[0]; a many-to-one model reads the sequence to the end and classifies from the last "
      "hidden state h[T-1] (h[-1])."),
+    ("dh_every_step", lambda c: _m2o(c, rnn_m="dh_every_step"),
+     "the output's gradient enters at every time step, as if each step had a loss; in a many-to-one model only "
+     "h[T-1] feeds the output, so the upstream dh is do @ V_ho.T at the last step and zero before it (the "
+     "earlier steps get their gradient through time, from W_hh)."),
     ("no_time_flow", lambda c: _m2o(c, rnn_m="no_time_flow"),
      "only the last time step contributes to the RNN's gradients: the loss sees h[T-1] only, but the gradient must "
      "flow back from there through every earlier step (dnext = da_t @ W_hh.T) and each step's contribution must "
@@ -602,12 +723,16 @@ MANY_TO_ONE_LOSS = [
      for m in ("no_tanh", "tanh_of_h", "W_notT", "assign", "forward_loop", "h_wrap", "h_misaligned", "db_mean")]
 
 
-def _encdec(c, start="enc_last", with_c=True):
+def _encdec(c, start="enc_last", with_c=True, m=None):
     x, y_in, h0, p = c.values()
     K = p["U_dec"].shape[0]
     he = _rnn_fwd(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
     s = {"enc_last": he[-1], "zeros": np.zeros_like(h0), "h0": h0, "enc_first": he[0]}[start]
-    hd = _rnn_fwd(one_hot(y_in, K), s, p["U_dec"], p["W_dec"], p["b_dec"])
+    if m == "context_every_step":
+        hd = np.tanh(one_hot(y_in, K) @ p["U_dec"] + he[-1] @ p["W_dec"] + p["b_dec"])
+        return hd @ p["V_ho"] + p["c"], I
+    W = p["W_enc"] if m == "enc_weights" else p["W_dec"]
+    hd = _rnn_fwd(one_hot(y_in, K), s, p["U_dec"], W, p["b_dec"])
     return hd @ p["V_ho"] + (p["c"] if with_c else 0.0), I
 
 
@@ -619,6 +744,12 @@ ENCODER_DECODER_FORWARD = [
     ("enc_first", lambda c: _encdec(c, "enc_first"), "your decoder starts from the encoder's FIRST state h_enc[0]; "
                                                      "it must start from the last one, h_enc[-1]."),
     ("no_c", lambda c: _encdec(c, with_c=False), "the output bias c is missing: logits = h_dec @ V_ho + c."),
+    ("enc_weights", lambda c: _encdec(c, m="enc_weights"),
+     "your decoder's recurrence uses W_enc; the decoder has its own weights: h_dec_t = tanh(onehot(y_in[t]) "
+     "@ U_dec + h_dec_{t-1} @ W_dec + b_dec)."),
+    ("context_every_step", lambda c: _encdec(c, m="context_every_step"),
+     "every decoder step starts from the encoder's last state: it is the decoder's INITIAL state only; "
+     "after that each step continues from the decoder's own previous state."),
 ]
 
 
@@ -642,6 +773,10 @@ BIDIRECTIONAL_FORWARD = [
                                              "the last axis, forward first."),
     ("same_params", lambda c: _bi(c, "same_params"), "the backward cell uses params_f; it has its own params_b."),
     ("same_h0", lambda c: _bi(c, "same_h0"), "the backward cell starts from h0_f; it starts from h0_b."),
+    ("axis0", lambda c: (np.concatenate([_bi(c)[0][..., :c.arg("h0_f").shape[1]],
+                                         _bi(c)[0][..., c.arg("h0_f").shape[1]:]], 0), I),
+     "you concatenated the two directions along the time axis; join them along the last axis, "
+     "np.concatenate([h_f, h_b], axis=-1), so that h[t] holds both states for step t."),
 ]
 
 
@@ -654,6 +789,10 @@ def _bi_bwd(m):
         dx_f, ds_f, dp_f = cell_backward("rnn", dfh, cf)
         dx_b, ds_b, dp_b = cell_backward("rnn", dbh if m == "dh_not_reversed" else dbh[::-1], cb)
         dx = {"dx_not_reversed": dx_f + dx_b, "dx_forward_only": dx_f}.get(m, dx_f + dx_b[::-1])
+        if m == "dparams_swapped":
+            return dx, ds_f, ds_b, tuple(dp_b), tuple(dp_f)
+        if m == "dh0_swapped":
+            return dx, ds_b, ds_f, tuple(dp_f), tuple(dp_b)
         return dx, ds_f, ds_b, tuple(dp_f), tuple(dp_b)
     return hyp
 
@@ -667,6 +806,11 @@ BIDIRECTIONAL_BACKWARD = [
     ("dx_forward_only", _bi_bwd("dx_forward_only"),
      "dx holds only the forward cell's part: x feeds both directions, so add the backward cell's dx (reversed)."),
     ("swapped", _bi_bwd("swapped"), "the halves of dh are swapped: dh[:, :, :H] belongs to the forward cell."),
+    ("dh0_swapped", _bi_bwd("dh0_swapped"),
+     "dh0_f and dh0_b are swapped: return the forward cell's dh0 first, dx, dh0_f, dh0_b, dparams_f, dparams_b."),
+    ("dparams_swapped", _bi_bwd("dparams_swapped"),
+     "dparams_f and dparams_b are swapped: return the forward cell's gradients first, dx, dh0_f, dh0_b, "
+     "dparams_f, dparams_b."),
 ]
 
 
@@ -679,6 +823,8 @@ def _stack_fwd(c, m=None):
         h = _rnn_fwd(x if m == "all_x" else inp, h0s[0] if m == "h0_0" else h0s[l], U, W, b)
         outs.append(h)
         inp = h
+    if m == "all_layers":
+        return np.stack(outs), I
     return (outs[0] if m == "bottom" else inp), I
 
 
@@ -687,6 +833,8 @@ STACKED_FORWARD = [
                                                 "layer l-1."),
     ("h0_0", lambda c: _stack_fwd(c, "h0_0"), "every layer starts from h0s[0]; layer l starts from h0s[l]."),
     ("bottom", lambda c: _stack_fwd(c, "bottom"), "you returned the bottom layer's states; return the top layer's."),
+    ("all_layers", lambda c: _stack_fwd(c, "all_layers"),
+     "you returned every layer's states stacked; return only the top layer's, h of shape (T, B, H)."),
 ]
 
 
@@ -698,16 +846,18 @@ def _stack_bwd(m):
         dh = c.arg("dh")
         dh0s, dl = [], []
         g = dh
+        top_dx = None
         for cache in reversed(caches):
             dx, dh0, dU, dW, db = rnn_backward(dh if m == "same_dh" else g, cache)
             g = dx
+            top_dx = dx if top_dx is None else top_dx
             dh0s.append(dh0)
             dl.append((dU, dW, db))
         if m != "dh0s_reversed":
             dh0s = dh0s[::-1]
         if m != "dlayers_reversed":
             dl = dl[::-1]
-        return g, np.stack(dh0s), dl
+        return (top_dx if m == "dx_top" else g), np.stack(dh0s), dl
     return hyp
 
 
@@ -717,6 +867,9 @@ STACKED_BACKWARD = [
      "dlayers[0] belongs to the bottom layer like layers[0]."),
     ("dh0s_reversed", _stack_bwd("dh0s_reversed"),
      "dh0s is in top-to-bottom order: dh0s[l] must belong to layer l (bottom first)."),
+    ("dx_top", _stack_bwd("dx_top"),
+     "dx is the top layer's dx; return the bottom layer's, the gradient with respect to x itself (each layer's "
+     "dx is the upstream gradient of the layer below)."),
     ("same_dh", _stack_bwd("same_dh"),
      "every layer was given the top's dh; a lower layer's upstream gradient is the dx of the layer above it."),
 ]
@@ -744,11 +897,21 @@ def _lstm_step_back(dh, dc, x, hp, cp, Wx, Wh, b, m=None, perm=(0, 1, 2, 3)):
     dct = dc + dh * o * ((1 - tc * tc) if m != "no_tanh_c" else 1.0)
     if m == "no_dc_in":
         dct = dh * o * (1 - tc * tc)
+    if m == "no_dh_in_dc":
+        dct = dc
     blocks = [dct * g * i * (1 - i), dct * cp * f * (1 - f), dct * i * (1 - g * g), dh * tc * o * (1 - o)]
+    if m == "tanh_c_in_f":
+        blocks[1] = dct * tc * f * (1 - f)
+    if m == "dc_in_o":
+        blocks[3] = dc * tc * o * (1 - o)
+    if m == "dct_in_o":
+        blocks[3] = dct * tc * o * (1 - o)
+    if m == "g_sigmoid_grad":
+        blocks[2] = dct * i * g * (1 - g)
     da = np.zeros((hp.shape[0], 4 * H))
     for k, j in enumerate(perm):
         da[:, j * H:(j + 1) * H] = blocks[k]
-    dcp = dc * f if m == "dcprev_no_dh" else dct * f
+    dcp = dc * f if m == "dcprev_no_dh" else dct if m == "dcprev_no_f" else dct * f
     db = da.mean(0) if m == "db_mean" else da.sum(0)
     return da @ Wx.T, da @ Wh.T, dcp, x.T @ da, hp.T @ da, db
 
@@ -774,6 +937,9 @@ class _GateMsg:
 _GATE_MSG = _GateMsg()
 
 LSTM_STEP_FORWARD = [
+    ("c_tanh", lambda c: (_lstm_step(*c.values())[0], np.tanh(_lstm_step(*c.values())[1]), I),
+     "you returned tanh(c) as the cell state; c = f * c_prev + i * g has no tanh (the tanh is only applied for "
+     "h = o * tanh(c))."),
     ("no_tanh_c", lambda c: _lstm_step(*c.values(), m="no_tanh_c")[:2] + (I,),
      "h = o * tanh(c): the tanh of the cell state is missing."),
     ("no_i", lambda c: _lstm_step(*c.values(), m="no_i")[:2] + (I,),
@@ -785,7 +951,24 @@ LSTM_STEP_FORWARD = [
 ] + [(f"perm{p}", (lambda p: lambda c: _lstm_step(*c.values(), perm=p)[:2] + (I,))(p),
       _GATE_MSG.format(order=_perm_name(p))) for p in _PERMS4]
 
+_LSTM_STEP_MSGS = [
+    ("no_dh_in_dc", "the gradient through h never reaches c: h = o * tanh(c), so the cell state's total "
+                    "gradient is dc_total = dc + dh * o * (1 - tanh(c)**2); you used dc alone (in the i, f, g "
+                    "terms and in dc_prev = f * dc_total)."),
+    ("tanh_c_in_f", "the forget gate's term uses tanh(c); c = f * c_prev + i * g, so it is "
+                    "da_f = dc_total * c_prev * f * (1 - f) (c_prev, the previous cell state)."),
+    ("dc_in_o", "the output gate's term uses dc; h = o * tanh(c), so the output gate sees only dh: "
+                "da_o = dh * tanh(c) * o * (1 - o)."),
+    ("dct_in_o", "the output gate's term uses dc_total; h = o * tanh(c), so the output gate sees only dh: "
+                 "da_o = dh * tanh(c) * o * (1 - o)."),
+    ("g_sigmoid_grad", "the candidate g is a tanh, so its derivative is 1 - g**2, not g * (1 - g): "
+                       "da_g = dc_total * i * (1 - g**2)."),
+    ("dcprev_no_f", "dc_prev is missing the forget gate: c = f * c_prev + i * g, so dc_prev = f * dc_total."),
+]
+
 LSTM_STEP_BACKWARD = [
+    (m, (lambda m: lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), m=m))(m), msg)
+    for m, msg in _LSTM_STEP_MSGS] + [
     ("dcprev_no_dh", lambda c: _lstm_step_back(c.arg("dh"), c.arg("dc"), *c.values(), m="dcprev_no_dh"),
      "dc_prev is only f * dc: the gradient through h reaches c too. With dc_total = dc + dh * o * (1 - tanh(c)**2), "
      "dc_prev = f * dc_total (and every gate's gradient uses dc_total)."),
@@ -812,6 +995,11 @@ def _lstm_seq(x, h0, c0, Wx, Wh, b, m=None, perm=(0, 1, 2, 3)):
     return h, c
 
 
+_LSTM_STEP_M = ("dcprev_no_dh", "no_tanh_c", "db_mean") + tuple(m for m, _ in _LSTM_STEP_MSGS)
+STEP_FIRST = ("{msg} That is the one-step math: if your {seq} calls your {step}, fix {step} first "
+              "(check_{step} says more).")
+
+
 def _lstm_seq_back(c, m=None):
     x, h0, c0, Wx, Wh, b = c.values()
     dh = c.arg("dh")
@@ -820,12 +1008,15 @@ def _lstm_seq_back(c, m=None):
     dx = np.zeros_like(x)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(b.shape)
     dnext, dcn = np.zeros_like(h0), np.zeros_like(h0)
-    for t in range(T - 1, -1, -1):
+    for t in (range(T) if m == "forward_loop" else range(T - 1, -1, -1)):
         hp = h[t - 1] if (t > 0 or m == "h_wrap") else h0
         cp = cs[t - 1] if (t > 0 or m == "c_wrap") else c0
         g = dh[t] + (dnext if m != "no_time_flow" else 0.0)
+        if m == "dh_only_last" and t < T - 1:
+            g = dnext
+        step_m = m if m in _LSTM_STEP_M else None
         dxt, dhp, dcp, dWxt, dWht, dbt = _lstm_step_back(g, dcn if m != "no_dc_flow" else 0 * dcn, x[t], hp, cp,
-                                                         Wx, Wh, b, "dcprev_no_dh" if m == "dcprev_no_dh" else None)
+                                                         Wx, Wh, b, step_m)
         dx[t] = dxt
         if m == "assign":
             dWx, dWh, db = dWxt, dWht, dbt
@@ -835,7 +1026,22 @@ def _lstm_seq_back(c, m=None):
     return dx, dnext, dcn, dWx, dWh, db
 
 
-LSTM_FORWARD = [
+_TIME_ORDER_MSGS = {
+    "reversed": "your h is in reversed time order: h[t] must be the state after reading x[t], with t running "
+                "0, 1, ..., T-1 (appending to the front of a list, or reading x from the end, reverses it).",
+    "shifted": "your states are shifted by one step: h[t] must be the state AFTER reading x[t] (h[0] is the "
+               "first new state), not h0.",
+}
+
+
+def _time_order(h, h0, m):
+    return h[::-1].copy() if m == "reversed" else np.concatenate([h0[None], h[:-1]])
+
+
+LSTM_FORWARD = [(m, (lambda m: lambda c: (_time_order(_lstm_seq(*c.values())[0], c.arg("h0"), m), I))(m), msg)
+                for m, msg in _TIME_ORDER_MSGS.items()] + [
+    ("return_c", lambda c: (_lstm_seq(*c.values())[1], I),
+     "you returned the cell states c; lstm_forward returns the hidden states h (h_t = o_t * tanh(c_t))."),
     ("c_not_carried", lambda c: (_lstm_seq(*c.values(), m="c_not_carried")[0], I),
      "every step starts from c0: the new cell state c must become the next step's c_prev."),
     ("h_not_carried", lambda c: (_lstm_seq(*c.values(), m="h_not_carried")[0], I),
@@ -847,11 +1053,26 @@ LSTM_FORWARD = [
       _GATE_MSG.format(order=_perm_name(p)))
      for p in _PERMS4]
 
-LSTM_BACKWARD = [
+
+_SEQ_LOOP_MSGS = [
+    ("forward_loop", _RNN_MSG["forward_loop"]),
+    ("dh_only_last", _RNN_MSG["dh_only_last"]),
+]
+
+LSTM_BACKWARD = [(m, (lambda m: lambda c: _lstm_seq_back(c, m))(m), msg) for m, msg in _SEQ_LOOP_MSGS] + [
     ("no_dc_flow", lambda c: _lstm_seq_back(c, "no_dc_flow"),
-     "no gradient flows back through the cell state: the gradient through h reaches c too, so at each step "
-     "dc_prev = f * (dc + dh * o * (1 - tanh(c)**2)), and that dc_prev is the incoming dc of step t-1 (zeros at "
-     "the last step; dc0 is the final dc_prev)."),
+     "no gradient flows back through the cell state: either your loop does not pass each step's dc_prev in as "
+     "the dc of step t-1 (zeros at the last step; dc0 is the final dc_prev), or your lstm_step_backward drops "
+     "its dc argument (check_lstm_step_backward catches that). The gradient through h reaches c too: "
+     "dc_prev = f * (dc + dh * o * (1 - tanh(c)**2))."),
+] + [(m, (lambda m: lambda c: _lstm_seq_back(c, m))(m),
+      STEP_FIRST.format(msg=msg, seq="lstm_backward", step="lstm_step_backward"))
+     for m, msg in _LSTM_STEP_MSGS + [("dcprev_no_dh", "dc_prev is only f * dc: the gradient through h reaches c "
+                                                       "too, dc_prev = f * (dc + dh * o * (1 - tanh(c)**2))."),
+                                      ("no_tanh_c", "the derivative of tanh(c) is missing: dh reaches c as "
+                                                    "dh * o * (1 - tanh(c)**2)."),
+                                      ("db_mean", "db is averaged over the batch; it must be summed.")]] + [
+
     ("no_time_flow", lambda c: _lstm_seq_back(c, "no_time_flow"),
      "no gradient flows back through h: at step t add the dh_prev of step t+1 to dh[t]."),
     ("assign", lambda c: _lstm_seq_back(c, "assign"),
@@ -891,6 +1112,8 @@ def _gru_step_back(dh, x, hp, Wx, Wh, bx, bh, m=None):
     dn = dh * (1 - z) * (1.0 if m == "no_tanh" else (1 - n * n))
     dz = dh * ((n - hp) if m == "z_sign" else (hp - n)) * z * (1 - z)
     dr = dn * hn * r * (1 - r)
+    if m == "dr_no_ghn":
+        dr = dn * r * (1 - r)
     dax = np.concatenate([dr, dz, dn], 1)
     dah = np.concatenate([dr, dz, dn if m == "dah_no_r" else dn * r], 1)
     dhp = dah @ Wh.T + (0.0 if m == "no_direct" else dh * z)
@@ -929,6 +1152,9 @@ _GRU_BWD = [
     ("dah_no_r", "the gradient of the hidden-side n block (for Wh_n, bh_n and h_prev) must be multiplied by r: "
                  "in the forward, r multiplies (h_prev @ Wh_n + bh_n)."),
     ("db_mean", "the bias gradients are averaged over the batch; they must be summed."),
+    ("dr_no_ghn", "the reset gate's term is missing what r multiplies: n = tanh(... + r * (h_prev @ Wh_n + "
+                  "bh_n)), so da_r = dn * (h_prev @ Wh_n + bh_n) * r * (1 - r), with dn = dh * (1 - z) * "
+                  "(1 - n**2)."),
 ]
 GRU_STEP_BACKWARD = [(m, (lambda m: lambda c: _gru_step_back(c.arg("dh"), *c.values(), m=m))(m), msg)
                      for m, msg in _GRU_BWD]
@@ -951,9 +1177,11 @@ def _gru_seq_back(c, m=None):
     h = _gru_seq(x, h0, Wx, Wh, bx, bh)
     out = [np.zeros_like(x), None, np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(bx), np.zeros_like(bh)]
     dnext = np.zeros_like(h0)
-    for t in range(T - 1, -1, -1):
+    for t in (range(T) if m == "forward_loop" else range(T - 1, -1, -1)):
         hp = h[t - 1] if (t > 0 or m == "h_wrap") else h0
         g = dh[t] + (dnext if m != "no_time_flow" else 0.0)
+        if m == "dh_only_last" and t < T - 1:
+            g = dnext
         dxt, dhp, *dp = _gru_step_back(g, x[t], hp, Wx, Wh, bx, bh, m if m in dict(_GRU_BWD) else None)
         out[0][t] = dxt
         for k in range(4):
@@ -964,12 +1192,15 @@ def _gru_seq_back(c, m=None):
 
 
 GRU_FORWARD = ([(m, (lambda m: lambda c: (_gru_seq(*c.values(), m=m), I))(m), msg) for m, msg in _GRU_FWD]
+               + [(m, (lambda m: lambda c: (_time_order(_gru_seq(*c.values()), c.arg("h0"), m), I))(m), msg)
+                  for m, msg in _TIME_ORDER_MSGS.items()]
                + [("not_carried", lambda c: (_gru_seq(*c.values(), m="not_carried"), I),
                    "every step starts from h0: the new h must become the next step's h_prev.")]
                + [(f"perm{p}", (lambda p: lambda c: (_gru_seq(*c.values(), perm=p), I))(p),
                    f"your gates are in the order {_perm3_name(p)}; this course follows PyTorch: r, z, n.")
                   for p in _PERMS3])
-GRU_BACKWARD = [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m), msg) for m, msg in _GRU_BWD] + [
+GRU_BACKWARD = [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m),
+                 STEP_FIRST.format(msg=msg, seq="gru_backward", step="gru_step_backward")) for m, msg in _GRU_BWD] + [
     ("no_time_flow", lambda c: _gru_seq_back(c, "no_time_flow"),
      "no gradient flows back through time: at step t add the dh_prev of step t+1 to dh[t]."),
     ("assign", lambda c: _gru_seq_back(c, "assign"),
@@ -977,7 +1208,7 @@ GRU_BACKWARD = [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m), msg) for m, ms
      "with += over every step."),
     ("h_wrap", lambda c: _gru_seq_back(c, "h_wrap"),
      "at t = 0 you used h[t-1] = h[-1], which Python reads as the LAST state: at t = 0 h_prev is h0."),
-]
+] + [(m, (lambda m: lambda c: _gru_seq_back(c, m))(m), msg) for m, msg in _SEQ_LOOP_MSGS]
 
 
 # ------------------------------------------------------------------------------------------------ attention

@@ -23,6 +23,8 @@ def rnn_step_forward(x, h_prev, U_xh, W_hh, b, mistake=None):
         h = a
     elif mistake == "sigmoid":
         h = sig(a)
+    elif mistake == "relu":
+        h = np.maximum(a, 0)
     else:
         h = np.tanh(a)
     if mistake == "float32":
@@ -89,6 +91,10 @@ def rnn_forward(x, h0, U_xh, W_hh, b, mistake=None):
     out = np.stack(hs) if mistake != "alias" else np.array([buf] * T)
     if mistake == "shifted":
         out = np.concatenate([h0[None], out[:-1]])
+    if mistake == "with_h0":           # the list of states started with h0
+        out = np.stack([h0] + hs)
+    if mistake == "last_only":
+        out = hs[-1]
     if mistake == "raise":
         raise ValueError("something the student wrote")
     return out, caches
@@ -156,18 +162,24 @@ def rnn_backward_arr(dh, cache, mistake=None):
 
 
 # ------------------------------------------------------------------------------------------------ losses
-def softmax(o, mistake=None):
+def softmax(o, axis=-1, mistake=None):
+    if mistake == "ignores_axis":      # written for the last axis, `axis` never used
+        e = np.exp(o - o.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    if mistake == "max_last":          # the sum follows `axis`, the max was left on the last axis
+        e = np.exp(o - o.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
     if mistake == "unstable":
         e = np.exp(o)
     elif mistake == "global_max":
         e = np.exp(o - np.max(o))
     else:
-        e = np.exp(o - np.max(o, axis=-1, keepdims=True))
+        e = np.exp(o - np.max(o, axis=axis, keepdims=True))
     if mistake == "axis0":
         return e / e.sum(axis=0, keepdims=True)
     if mistake == "no_keepdims":
-        return e / e.sum(axis=-1)
-    return e / np.sum(e, axis=-1, keepdims=True)
+        return e / e.sum(axis=axis)
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def softmax_cross_entropy(o, y, mistake=None):
@@ -193,6 +205,8 @@ def softmax_cross_entropy(o, y, mistake=None):
         return loss, do
     if mistake == "do_noB":
         return loss / B, do
+    if mistake == "loss_sign":         # the log-probability summed, its minus forgotten
+        return -loss / B, do / B
     return loss / B, do / B
 
 
@@ -201,6 +215,8 @@ def perplexity(loss_per_token, mistake=None):
         return float(np.exp(-loss_per_token))
     if mistake == "pow2":
         return 2.0 ** loss_per_token
+    if mistake == "pow10":
+        return 10.0 ** loss_per_token
     if mistake == "array":
         return np.array([np.exp(loss_per_token)])
     return np.e ** loss_per_token
@@ -217,11 +233,23 @@ def numerical_gradient(f, x, h=1e-5, mistake=None):
             f0 = f()
             target[i] = old + step
             grad.flat[i] = (f() - f0) / step
+        elif mistake == "minus_on_copy":  # the minus step goes to a copy: x is still at old + h
+            target[i] = old + step
+            fp = f()
+            xm = x.copy()
+            xm.reshape(-1)[i] = old - step
+            fm = f()
+        elif mistake == "minus_adds_up":  # x[i] -= h after x[i] += h: back at old, not at old - h
+            target[i] += step
+            fp = f()
+            target[i] -= step
+            fm = f()
         else:
             target[i] = old + step
             fp = f()
             target[i] = old - step
             fm = f()
+        if mistake != "forward":
             grad.flat[i] = (fp - fm) / (step if mistake == "denominator_h" else 2 * step)
         if mistake != "no_restore":
             target[i] = old
@@ -238,6 +266,8 @@ def clip_by_value(grads, limit, mistake=None):
             out[name] = g
         elif mistake == "upper_only":
             out[name] = np.minimum(g, limit)
+        elif mistake == "abs":
+            out[name] = np.minimum(np.abs(g), limit)
         elif mistake == "norm":
             n = np.linalg.norm(g)
             out[name] = g * (limit / n) if n > limit else g.copy()
@@ -285,11 +315,16 @@ def sample_index(o, temperature, u, mistake=None):
         p = softmax(o * temperature)
     else:
         p = softmax(o / temperature)
+    if mistake == "argmax_none":       # the first True of cdf > u, by argmax (0 when there is none)
+        return np.argmax(np.cumsum(p, axis=1) > u[:, None], axis=1)
+    if mistake == "own_rng":           # draws its own random numbers: u is never used
+        return np.array([np.random.choice(K, p=p[b]) for b in range(B)])
     out = np.zeros(B, dtype=np.int64)
     for b in range(B):
         cdf = np.cumsum(p[b])
         side = "left" if mistake == "ge" else "right"
-        out[b] = min(np.searchsorted(cdf, u[b], side=side), K - 1)
+        k = np.searchsorted(cdf, u[b], side=side)
+        out[b] = k if mistake == "unguarded" else min(k, K - 1)
     if mistake == "random":
         out = np.random.default_rng(0).integers(0, K, B)
     if mistake == "float":
@@ -333,6 +368,8 @@ def char_lm_loss(params, inputs, targets, h0, mistake=None):
             g["W_hh"] += hs[t - 1].T @ da
         g["b"] += da.sum(0)
         dnext = da @ W.T
+    if mistake == "dc_mean_T":         # the output bias's gradient averaged over time
+        g["c"] = g["c"] / T
     h_last = hs[0] if mistake == "h_first" else hs[T - 1]
     return loss * scale, g, h_last
 
@@ -341,12 +378,22 @@ def char_lm_train_step(params, inputs, targets, h0, lr, max_norm, mistake=None):
     loss, grads, h_last = char_lm_loss(params, inputs, targets, h0)
     if mistake == "clip_value":
         grads = clip_by_value(grads, max_norm)
+    elif mistake == "per_tensor":      # "clip each gradient to max_norm"
+        grads, _ = clip_by_global_norm(grads, max_norm, mistake="per_tensor")
+    elif mistake == "ascent":
+        grads = {k: -g for k, g in clip_by_global_norm(grads, max_norm)[0].items()}
+    elif mistake == "big_lr_no_clip":  # no clipping, and a learning rate "to make it learn faster"
+        lr = 40 * lr
+    elif mistake == "fixed_lr":        # the learning rate of the example, written in
+        grads, _ = clip_by_global_norm(grads, max_norm)
+        lr = 0.1
     elif mistake != "no_clip":
         grads, _ = clip_by_global_norm(grads, max_norm)
     new = {k: params[k] - lr * grads[k] for k in params}
-    if mistake == "in_place":
+    if mistake == "in_place":          # updates params and returns it: the caller's dict changes too
         for k in params:
             params[k] -= lr * grads[k]
+        return params, loss, h_last
     return new, loss, h_last
 
 
@@ -361,10 +408,14 @@ def many_to_one_loss(x, h0, params, y, mistake=None):
     loss = -np.log(p[np.arange(B), y]).sum()
     do = p.copy()
     do[np.arange(B), y] -= 1
-    if mistake != "sum_B":
+    if mistake == "grad_B":            # the loss is averaged, its gradient is not
+        loss = loss / B
+    elif mistake != "sum_B":
         loss, do = loss / B, do / B
     dh = np.zeros_like(h)
     dh[0 if mistake == "first_state" else -1] = do @ Vh.T
+    if mistake == "dh_every_step":     # the output's gradient fed in at every step, as in many-to-many
+        dh[:] = do @ Vh.T
     if mistake == "no_time_flow":
         da = dh[-1] * (1 - h[-1] ** 2)
         hp = h[-2] if T > 1 else h0
@@ -378,22 +429,25 @@ def encoder_decoder_forward(x, y_in, h0, params, mistake=None):
     p = params
     h_enc, _ = rnn_forward_arr(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
     K = p["U_dec"].shape[0]
-    state = {"zeros": np.zeros_like(h0), "h0": h0}.get(mistake, h_enc[-1])
+    state = {"zeros": np.zeros_like(h0), "h0": h0, "enc_first": h_enc[0]}.get(mistake, h_enc[-1])
+    W_dec = p["W_enc"] if mistake == "enc_weights" else p["W_dec"]
     logits = []
     for t in range(y_in.shape[0]):
-        state = np.tanh(p["U_dec"][y_in[t]] + state @ p["W_dec"] + p["b_dec"])
-        logits.append(state @ p["V_ho"] + p["c"])
+        prev = state if mistake != "context_every_step" else h_enc[-1]
+        state = np.tanh(p["U_dec"][y_in[t]] + prev @ W_dec + p["b_dec"])
+        logits.append(state @ p["V_ho"] + (0.0 if mistake == "no_c" else p["c"]))
     return np.array(logits), {"K": K}
 
 
 def bidirectional_forward(x, h0_f, h0_b, params_f, params_b, mistake=None):
     hf, cf = rnn_forward(x, h0_f, *params_f)
     xb = x if mistake == "no_reverse_in" else x[::-1]
-    hb, cb = rnn_forward(xb, h0_b, *params_b)
+    hb, cb = rnn_forward(xb, h0_f if mistake == "same_h0" else h0_b,
+                         *(params_f if mistake == "same_params" else params_b))
     if mistake not in ("no_reverse_out", "no_reverse_in"):
         hb = hb[::-1]
     parts = [hb, hf] if mistake == "swapped" else [hf, hb]
-    return np.concatenate(parts, axis=-1), {"f": cf, "b": cb, "H": hf.shape[-1]}
+    return np.concatenate(parts, axis=0 if mistake == "axis0" else -1), {"f": cf, "b": cb, "H": hf.shape[-1]}
 
 
 def bidirectional_backward(dh, cache, mistake=None):
@@ -402,6 +456,12 @@ def bidirectional_backward(dh, cache, mistake=None):
     db_in = dh[..., H:] if mistake == "dh_not_reversed" else dh[::-1, :, H:]
     dx_b, dh0_b, *dp_b = rnn_backward(db_in, cache["b"])
     dx = dx_f + (dx_b if mistake == "dx_not_reversed" else dx_b[::-1])
+    if mistake == "dx_forward_only":
+        dx = dx_f
+    if mistake == "dparams_swapped":   # returned in the wrong order
+        return dx, dh0_f, dh0_b, tuple(dp_b), tuple(dp_f)
+    if mistake == "dh0_swapped":
+        return dx, dh0_b, dh0_f, tuple(dp_f), tuple(dp_b)
     return dx, dh0_f, dh0_b, tuple(dp_f), tuple(dp_b)
 
 
@@ -415,6 +475,8 @@ def stacked_rnn_forward(x, h0s, layers, mistake=None):
         inp = h
         if first is None:
             first = h
+    if mistake == "all_layers":        # every layer's states, stacked
+        return np.stack([c["h"] for c in caches]), caches
     return (first if mistake == "bottom" else inp), caches
 
 
@@ -429,9 +491,17 @@ def stacked_rnn_backward(dh, caches, mistake=None):
         dh0s[l] = dh0
         dlayers[l] = (dU, dW, db)
         order.append((dU, dW, db))
+        if l == L - 1:
+            first_dx = dx
         g = dx
     if mistake == "dlayers_reversed":
         dlayers = order
+    if mistake == "dh0s_reversed":
+        dh0s = dh0s[::-1]
+    if mistake == "dh0s_top_only":     # dh0s = np.zeros(...), then only the top layer's stored
+        dh0s = [np.zeros_like(d) for d in dh0s[:-1]] + [dh0s[-1]]
+    if mistake == "dx_top":            # returned the top layer's dx, not the bottom's
+        g = first_dx
     return g, np.array(dh0s), dlayers
 
 
@@ -448,6 +518,8 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b, mistake=None):
     g = np.tanh(blocks["g"])
     c = f * c_prev + i * g
     h = o * c if mistake == "no_tanh_c" else o * np.tanh(c)
+    if mistake == "c_tanh":            # "the state is squashed too"
+        c = np.tanh(c)
     cache = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "Wx": Wx, "Wh": Wh, "i": i, "f": f, "g": g, "o": o, "c": c}
     return h, c, cache
 
@@ -457,28 +529,49 @@ def lstm_step_backward(dh, dc, cache, mistake=None):
     tc = np.tanh(c)
     if mistake == "no_dc_in":
         dct = dh * o * (1 - tc ** 2)
+    elif mistake == "no_dh_in_dc":     # forgot that h = o * tanh(c) sends gradient into c too
+        dct = dc
     else:
         dct = dc + dh * o * (1 - tc ** 2)
     d = {"i": dct * g * i * (1 - i), "f": dct * cache["c_prev"] * f * (1 - f), "g": dct * i * (1 - g ** 2),
          "o": dh * tc * o * (1 - o)}
+    if mistake == "tanh_c_in_f":       # tanh(c) where c_prev belongs
+        d["f"] = dct * tc * f * (1 - f)
+    if mistake == "dc_in_o":           # the output gate's term from dc instead of dh
+        d["o"] = dc * tc * o * (1 - o)
+    if mistake == "c_in_f":            # the new cell state where c_prev belongs
+        d["f"] = dct * c * f * (1 - f)
+    if mistake == "g_sigmoid_grad":    # the candidate's derivative written like a sigmoid's
+        d["g"] = dct * i * g * (1 - g)
     order = "ifog" if mistake == "order_ifog" else "ifgo"
     da = np.hstack([d[k] for k in order])
-    dc_prev = f * dc if mistake == "dcprev_no_dh" else f * dct
-    return (da @ cache["Wx"].T, da @ cache["Wh"].T, dc_prev, cache["x"].T @ da, cache["h_prev"].T @ da,
-            da.sum(axis=0))
+    dc_prev = f * dc if mistake == "dcprev_no_dh" else dct if mistake == "dcprev_no_f" else f * dct
+    H = i.shape[1]
+    dx = da[:, :3 * H] @ cache["Wx"][:, :3 * H].T if mistake == "dx_no_o" else da @ cache["Wx"].T
+    return (dx, da @ cache["Wh"].T, dc_prev, cache["x"].T @ da, cache["h_prev"].T @ da, da.sum(axis=0))
 
 
 def lstm_forward(x, h0, c0, Wx, Wh, b, mistake=None):
     T = x.shape[0]
     h, c = h0, c0
     hs, caches = [], []
+    cs = []
     for t in range(T):
         hn, cn, cache = lstm_step_forward(x[t], h, c, Wx, Wh, b, mistake if mistake in LSTM_ORDERS else None)
         hs.append(hn)
+        cs.append(cn)
         caches.append(cache)
-        h = hn
+        h = h0 if mistake == "h_not_carried" else hn
         c = c0 if mistake == "c_not_carried" else cn
+    if mistake == "return_c":          # returned the cell states
+        return np.array(cs), caches
+    if mistake == "reversed_out":      # hs.insert(0, h) instead of append
+        return np.array(hs[::-1]), caches
     return np.array(hs), caches
+
+
+LSTM_STEP_MISTAKES = ("dcprev_no_dh", "no_dc_in", "no_dh_in_dc", "tanh_c_in_f", "dc_in_o", "g_sigmoid_grad",
+                      "c_in_f", "dcprev_no_f")
 
 
 def lstm_backward(dh, caches, mistake=None):
@@ -487,14 +580,19 @@ def lstm_backward(dh, caches, mistake=None):
     dnext = np.zeros_like(dh[0])
     dcn = np.zeros_like(dh[0])
     dxs = [None] * T
-    for t in reversed(range(T)):
-        step = lstm_step_backward(dh[t] + dnext, 0 * dcn if mistake == "no_dc_flow" else dcn, caches[t],
-                                  "dcprev_no_dh" if mistake == "dcprev_no_dh" else None)
+    for t in (range(T) if mistake == "forward_loop" else reversed(range(T))):
+        step_m = mistake if mistake in LSTM_STEP_MISTAKES else None
+        g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
+        if mistake == "dh_only_last" and t < T - 1:
+            g = dnext
+        step = lstm_step_backward(g, 0 * dcn if mistake == "no_dc_flow" else dcn, caches[t], step_m)
         dxs[t], dnext, dcn = step[:3]
         if grads is None or mistake == "assign":
             grads = list(step[3:])
         else:
             grads = [a + b for a, b in zip(grads, step[3:])]
+    if mistake == "dc0_zeros":         # the cell state's gradient never returned
+        dcn = np.zeros_like(dcn)
     return (np.array(dxs), dnext, dcn, *grads)
 
 
@@ -517,8 +615,15 @@ def gru_step_backward(dh, cache, mistake=None):
     r, z, n, hp = cache["r"], cache["z"], cache["n"], cache["h_prev"]
     dn = dh * (1 - z) if mistake == "no_tanh" else dh * (1 - z) * (1 - n * n)
     dz = dh * (hp - n) * z * (1 - z)
+    if mistake == "z_sign":            # h = (1 - z) * n + z * h_prev differentiated as z * n + ...
+        dz = dh * (n - hp) * z * (1 - z)
+    if mistake == "z_new_h":           # the new state h where h_prev belongs
+        h = (1 - z) * n + z * hp
+        dz = dh * (h - n) * z * (1 - z)
     dghn = dn * r
     dr = dn * cache["ghn"] * r * (1 - r)
+    if mistake == "dr_no_ghn":         # the reset gate's term without what r multiplies
+        dr = dn * r * (1 - r)
     dgx = np.concatenate([dr, dz, dn], axis=1)
     dgh = np.concatenate([dr, dz, dn if mistake == "dah_no_r" else dghn], axis=1)
     dh_prev = dgh @ cache["Wh"].T
@@ -530,9 +635,12 @@ def gru_step_backward(dh, cache, mistake=None):
 def gru_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
     hs, caches, h = [], [], h0
     for t in range(x.shape[0]):
-        h, c = gru_step_forward(x[t], h, Wx, Wh, bx, bh, mistake)
-        hs.append(h)
+        hn, c = gru_step_forward(x[t], h, Wx, Wh, bx, bh, mistake)
+        hs.append(hn)
         caches.append(c)
+        h = h0 if mistake == "not_carried" else hn
+    if mistake == "shifted":           # the list started with h0 and lost its last state
+        return np.stack([h0] + hs[:-1]), caches
     return np.stack(hs), caches
 
 
@@ -541,9 +649,12 @@ def gru_backward(dh, caches, mistake=None):
     dx = [None] * T
     acc = [0.0] * 4
     dnext = np.zeros_like(dh[0])
-    for t in range(T - 1, -1, -1):
+    for t in (range(T) if mistake == "forward_loop" else range(T - 1, -1, -1)):
         g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
-        dx[t], dnext, *p = gru_step_backward(g, caches[t], mistake if mistake in ("no_direct", "no_tanh") else None)
+        if mistake == "dh_only_last" and t < T - 1:
+            g = dnext
+        step_m = mistake if mistake in ("no_direct", "no_tanh", "z_sign", "dr_no_ghn", "dah_no_r", "z_new_h") else None
+        dx[t], dnext, *p = gru_step_backward(g, caches[t], step_m)
         acc = list(p) if mistake == "assign" else [a + q for a, q in zip(acc, p)]
     return (np.stack(dx), dnext, *acc)
 

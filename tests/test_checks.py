@@ -14,6 +14,11 @@ import student_mistakes as sm
 P = functools.partial
 
 
+def flat(msg):
+    """A check's message with its line wrapping undone (messages are wrapped at 88 characters)."""
+    return " ".join(str(msg).split())
+
+
 def ref_bi_forward(x, h0_f, h0_b, params_f, params_b):
     return rr.bidirectional_forward(x, h0_f, h0_b, params_f, params_b)
 
@@ -100,6 +105,13 @@ MISTAKES = [
     ("check_rnn_step_forward", (m(sm.rnn_step_forward, "no_tanh"),), ["h is wrong", "tanh is missing"]),
     ("check_rnn_step_forward", (m(sm.rnn_step_forward, "no_b"),), ["h is wrong", "bias b is missing"]),
     ("check_rnn_step_forward", (m(sm.rnn_step_forward, "sigmoid"),), ["h is wrong", "sigmoid"]),
+    ("check_rnn_step_forward", (m(sm.rnn_step_forward, "relu"),), ["h is wrong", "ReLU"]),
+    ("check_rnn_forward", (m(sm.rnn_forward, "with_h0"),),
+     ["h has shape (5, 3, 4); expected (4, 3, 4)", "Likely cause: your h has T + 1 states"]),
+    ("check_rnn_forward", (m(sm.rnn_forward, "last_only"),),
+     ["h has shape (3, 4); expected (4, 3, 4)", "Likely cause: you returned only the last state"]),
+    ("check_bidirectional_forward", (m(sm.bidirectional_forward, "axis0"),),
+     ["h has shape (8, 3, 4); expected (4, 3, 8)", "along the time axis"]),
     ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "no_tanh")),
      ["dx is wrong", "missing the tanh derivative"]),
     ("check_rnn_step_backward", (sm.rnn_step_forward, m(sm.rnn_step_backward, "tanh_of_h")),
@@ -125,7 +137,7 @@ MISTAKES = [
     ("check_rnn_forward", (m(sm.rnn_forward, "shifted"),), ["h is wrong", "shifted by one step"]),
     ("check_rnn_forward", (m(sm.rnn_forward, "reversed"),), ["h is wrong", "reads x from the end"]),
     ("check_rnn_forward", (m(sm.rnn_forward, "raise"),),
-     ["Your rnn_forward raised ValueError: something the student wrote", "case:"]),
+     ["Your rnn_forward raised ValueError: something the student wrote", "case 1 of 4:"]),
     ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "no_tanh")),
      ["dx is wrong", "missing the tanh derivative"]),
     ("check_rnn_backward", (sm.rnn_forward, m(sm.rnn_backward, "W_notT")),
@@ -157,7 +169,11 @@ MISTAKES = [
     ("check_softmax", (m(sm.softmax, "unstable"),), ["softmax(o) is wrong", "NaN", "subtract each row's max"]),
     ("check_softmax", (m(sm.softmax, "global_max"),), ["softmax(o) is wrong", "max of the whole array"]),
     ("check_softmax", (m(sm.softmax, "axis0"),), ["softmax(o) is wrong", "axis 0"]),
-    ("check_softmax", (P(lambda o: np.exp(o - o.max(-1, keepdims=True))),), ["softmax(o) is wrong", "do not sum to 1"]),
+    ("check_softmax", (P(lambda o: np.exp(o - o.max(-1, keepdims=True))),),
+     ["softmax(o) is wrong", "does not sum to 1"]),
+    ("check_softmax", (m(sm.softmax, "ignores_axis"),), ["softmax(o) is wrong", "ignores its `axis` argument"]),
+    ("check_softmax", (m(sm.softmax, "max_last"),), ["softmax(o) is wrong", "max along the last axis"]),
+    ("check_softmax", (P(lambda o: sm.softmax(o)),), ["raised TypeError", "keep that signature"]),
     ("check_softmax", (m(sm.softmax, "no_keepdims"),), ["raised ValueError", "keepdims=True"]),
     ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "unstable"),),
      ["loss is wrong", "subtract each row's max"]),
@@ -168,6 +184,12 @@ MISTAKES = [
     ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "do_noB"),),
      ["do is wrong", "missing the 1/B", "right: loss"]),
     ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "sign"),), ["do is wrong", "wrong sign"]),
+    ("check_softmax_cross_entropy", (m(sm.softmax_cross_entropy, "loss_sign"),), ["loss is wrong", "MINUS"]),
+    ("check_perplexity", (m(sm.perplexity, "pow10"),), ["perplexity is wrong", "10 ** loss"]),
+    ("check_clip_by_value", (m(sm.clip_by_value, "abs"),), ["clipped['", "signs are lost"]),
+    ("check_lstm_step_forward", (m(sm.lstm_step_forward, "c_tanh"),), ["c is wrong", "returned tanh(c)"]),
+    ("check_char_lm_loss", (m(sm.char_lm_loss, "dc_mean_T"),),
+     ["grads['c'] is wrong", "exactly 1/4 times the right value (T = 4 in this case)"]),
     ("check_perplexity", (m(sm.perplexity, "exp_neg"),), ["perplexity is wrong", "exp(-loss)"]),
     ("check_perplexity", (m(sm.perplexity, "pow2"),), ["perplexity is wrong", "nats"]),
     ("check_perplexity", (m(sm.perplexity, "array"),), ["should be a single number", ".item()"]),
@@ -178,6 +200,10 @@ MISTAKES = [
      ["gradient is wrong", "ignored the argument h"]),
     ("check_numerical_gradient", (m(sm.numerical_gradient, "denominator_h"),), ["gradient is wrong", "2h"]),
     ("check_numerical_gradient", (m(sm.numerical_gradient, "copy"),), ["gradient is wrong", "not a copy"]),
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "minus_on_copy"),),
+     ["gradient is wrong", "f saw x[i] + h at both evaluations", "Set x[i] = old - h"]),
+    ("check_numerical_gradient", (m(sm.numerical_gradient, "minus_adds_up"),),
+     ["gradient is wrong", "never x[i] - h"]),
     # clipping
     ("check_clip_by_value", (m(sm.clip_by_value, "in_place"),), ["modified its input `grads` in place"]),
     ("check_clip_by_value", (m(sm.clip_by_value, "upper_only"),), ["clipped['", "only the upper limit"]),
@@ -195,7 +221,11 @@ MISTAKES = [
     ("check_sample_index", (m(sm.sample_index, "ge"),), ["indices is wrong", "strictly"]),
     ("check_sample_index", (m(sm.sample_index, "div0"),), ["indices is wrong", "greedy"]),
     ("check_sample_index", (m(sm.sample_index, "float"),), ["integer indices"]),
-    ("check_sample_index", (m(sm.sample_index, "random"),), ["indices is wrong"]),
+    ("check_sample_index", (m(sm.sample_index, "random"),), ["indices is wrong", "does not change when u changes"]),
+    ("check_sample_index", (m(sm.sample_index, "own_rng"),), ["indices is wrong", "draws its own random numbers"]),
+    ("check_sample_index", (m(sm.sample_index, "argmax_none"),), ["indices is wrong", "returns 0"]),
+    ("check_sample_index", (m(sm.sample_index, "unguarded"),),
+     ["indices is wrong", "an index equal to K", "np.minimum(k, K - 1)", "u a hair below 1"]),
     # char LM
     ("check_char_lm_loss", (m(sm.char_lm_loss, "loss_mean_T"),), ["loss is wrong", "averaged over time too"]),
     ("check_char_lm_loss", (m(sm.char_lm_loss, "loss_sum_B"),), ["loss is wrong", "not averaged over the batch"]),
@@ -207,6 +237,8 @@ MISTAKES = [
     ("check_char_lm_train_step", (m(sm.char_lm_train_step, "clip_value"),),
      ["new_params['", "clipped by value"]),
     ("check_char_lm_train_step", (m(sm.char_lm_train_step, "in_place"),), ["modified its input `params`"]),
+    ("check_char_lm_train_step", (m(sm.char_lm_train_step, "fixed_lr"),),
+     ["new_params['", "as if the learning rate were 0.1 instead of the lr = 0.25 given"]),
     # architectures
     ("check_many_to_one_loss", (m(sm.many_to_one_loss, "first_state"),), ["loss is wrong", "h[0]"]),
     ("check_many_to_one_loss", (m(sm.many_to_one_loss, "sum_B"),), ["loss is wrong", "summed over the batch"]),
@@ -215,6 +247,29 @@ MISTAKES = [
     ("check_many_to_one_loss", (m(sm.many_to_one_loss, "no_time_flow"),),
      ["grads['U_xh'] is wrong", "flow back from there through every earlier step"]),
     ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "zeros"),), ["logits is wrong", "from zeros"]),
+    ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "enc_weights"),),
+     ["logits is wrong", "uses W_enc"]),
+    ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "context_every_step"),),
+     ["logits is wrong", "INITIAL state only"]),
+    ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "enc_first"),), ["logits is wrong", "FIRST"]),
+    ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "no_c"),), ["logits is wrong", "bias c"]),
+    ("check_many_to_one_loss", (m(sm.many_to_one_loss, "dh_every_step"),),
+     ["grads['U_xh'] is wrong", "enters at every time step"]),
+    ("check_many_to_one_loss", (m(sm.many_to_one_loss, "grad_B"),), ["grads['U_xh'] is wrong", "B times too large"]),
+    ("check_bidirectional_forward", (m(sm.bidirectional_forward, "same_params"),), ["h is wrong", "params_b"]),
+    ("check_bidirectional_forward", (m(sm.bidirectional_forward, "same_h0"),), ["h is wrong", "h0_b"]),
+    ("check_bidirectional_backward", (sm.bidirectional_forward, m(sm.bidirectional_backward, "dparams_swapped")),
+     ["dparams_f[0] (dU_xh) is wrong", "swapped"]),
+    ("check_bidirectional_backward", (sm.bidirectional_forward, m(sm.bidirectional_backward, "dx_forward_only")),
+     ["dx is wrong", "only the forward cell's part"]),
+    ("check_stacked_rnn_forward", (m(sm.stacked_rnn_forward, "all_layers"),),
+     ["h has shape (2, 4, 3, 4); expected (4, 3, 4)", "Likely cause: you returned every layer's states"]),
+    ("check_stacked_rnn_backward", (sm.stacked_rnn_forward, m(sm.stacked_rnn_backward, "dx_top")),
+     ["dx has shape (4, 3, 4); expected (4, 3, 5)", "Likely cause: dx is the top layer's dx"]),
+    ("check_stacked_rnn_backward", (sm.stacked_rnn_forward, m(sm.stacked_rnn_backward, "dh0s_top_only")),
+     ["dh0s is wrong", "dh0s[0] is all zeros and the rest of dh0s is right"]),
+    ("check_stacked_rnn_backward", (sm.stacked_rnn_forward, m(sm.stacked_rnn_backward, "dh0s_reversed")),
+     ["dh0s is wrong", "top-to-bottom"]),
     ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "h0"),), ["logits is wrong", "starts from h0"]),
     ("check_bidirectional_forward", (m(sm.bidirectional_forward, "no_reverse_out"),),
      ["h is wrong", "flip its states back"]),
@@ -249,7 +304,59 @@ MISTAKES = [
      ["is wrong", "no gradient flows back through the cell state"]),
     ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "dcprev_no_dh")), ["is wrong", "reaches c too"]),
     ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "assign")), ["dWx is wrong", "one time step"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "no_dh_in_dc")),
+     ["dx is wrong", "the gradient through h never reaches c"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "tanh_c_in_f")),
+     ["dx is wrong", "forget gate's term uses tanh(c)", "c_prev"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "dc_in_o")),
+     ["dx is wrong", "output gate's term uses dc", "sees only dh"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "g_sigmoid_grad")),
+     ["dx is wrong", "1 - g**2"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "dcprev_no_f")),
+     ["dc_prev is wrong", "missing the forget gate"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "dcprev_no_f")),
+     ["is wrong", "missing the forget gate", "fix lstm_step_backward first"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "dx_no_o")),
+     ["dx is wrong", "The gate gradients are right (db agrees with the reference)", "dx = da @ Wx.T"]),
+    ("check_lstm_step_backward", (sm.lstm_step_forward, m(sm.lstm_step_backward, "c_in_f")),
+     ["dx is wrong", "in db, the gate block f (columns [H:2H]) is wrong and i, g, o are right",
+      "forget gate (f)", "da_f = dc_total * c_prev"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "no_dh_in_dc")),
+     ["is wrong", "never reaches c", "fix lstm_step_backward first"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "tanh_c_in_f")),
+     ["is wrong", "uses tanh(c)", "fix lstm_step_backward first"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "dc_in_o")),
+     ["is wrong", "uses dc", "fix lstm_step_backward first"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "c_in_f")),
+     ["is wrong", "even in the T=1 case", "fix lstm_step_backward first", "forget gate (f)"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "no_dc_in")),
+     ["is wrong", "drops its dc argument"]),
+    ("check_lstm_forward", (m(sm.lstm_forward, "return_c"),), ["h is wrong", "returned the cell states c"]),
+    ("check_lstm_forward", (m(sm.lstm_forward, "reversed_out"),), ["h is wrong", "reversed time order"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "dc0_zeros")),
+     ["dc0 is wrong", "only dc0 is wrong", "dc0 is all zeros"]),
+    ("check_gru_forward", (m(sm.gru_forward, "shifted"),), ["h is wrong", "shifted by one step"]),
+    ("check_bidirectional_backward", (sm.bidirectional_forward, m(sm.bidirectional_backward, "dh0_swapped")),
+     ["dh0_f is wrong", "dh0_f and dh0_b are swapped"]),
+    ("check_lstm_forward", (m(sm.lstm_forward, "h_not_carried"),), ["h is wrong", "every step starts from h0"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "forward_loop")), ["dx is wrong", "runs forward"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "dh_only_last")), ["dx is wrong", "add dh[t]"]),
+    ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "no_time_flow")),
+     ["dx is wrong", "no gradient flows back through h"]),
     # GRU
+    ("check_gru_forward", (m(sm.gru_forward, "not_carried"),), ["h is wrong", "every step starts from h0"]),
+    ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "forward_loop")), ["dx is wrong", "runs forward"]),
+    ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "dh_only_last")), ["dx is wrong", "add dh[t]"]),
+    ("check_gru_step_backward", (sm.gru_step_forward, m(sm.gru_step_backward, "z_sign")),
+     ["dx is wrong", "sign of dz is flipped"]),
+    ("check_gru_step_backward", (sm.gru_step_forward, m(sm.gru_step_backward, "dr_no_ghn")),
+     ["dx is wrong", "reset gate's term is missing what r multiplies"]),
+    ("check_gru_step_backward", (sm.gru_step_forward, m(sm.gru_step_backward, "z_new_h")),
+     ["dx is wrong", "in dbx, the gate block z (columns [H:2H]) is wrong and r, n are right", "update gate (z)"]),
+    ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "dr_no_ghn")),
+     ["is wrong", "what r multiplies", "fix gru_step_backward first"]),
+    ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "z_new_h")),
+     ["is wrong", "even in the T=1 case", "fix gru_step_backward first", "update gate (z)"]),
     ("check_gru_step_forward", (m(sm.gru_step_forward, "reset_before"),), ["h is wrong", "before the matrix product"]),
     ("check_gru_step_forward", (m(sm.gru_step_forward, "z_swapped"),), ["h is wrong", "roles are swapped"]),
     ("check_gru_step_backward", (sm.gru_step_forward, m(sm.gru_step_backward, "no_direct")),
@@ -302,7 +409,8 @@ def test_every_check_exists_with_the_documented_signature():
         params = list(inspect.signature(getattr(ck, name)).parameters.values())
         assert params[-1].name == "hidden" and params[-1].default is False, name
         assert len(params) == len(REFERENCE[name]) + 1, name
-    assert sorted(ck.__all__) == sorted([*REFERENCE, "check_own_work"])  # one check per graded function + the guard
+    # one check per graded function, the training run, the guard, and the helper that rebuilds a case
+    assert sorted(ck.__all__) == sorted([*REFERENCE, "check_own_work", "check_char_lm_training", "case_inputs"])
 
 
 @pytest.mark.parametrize("hidden", [False, True])
@@ -325,8 +433,9 @@ def test_check_rejects_a_mistake_and_names_the_culprit(item):
         getattr(ck, name)(*fns)
     msg = str(e.value)
     assert msg.startswith(name + ":"), msg
+    flat = " ".join(msg.split())  # messages are wrapped at 88 characters
     for s in expected:
-        assert s in msg, f"{s!r} not in:\n{msg}"
+        assert s in flat, f"{s!r} not in:\n{msg}"
     assert "Traceback" not in msg
 
 
@@ -362,7 +471,7 @@ def test_an_unfilled_stub_gives_one_clear_sentence(name):
 def test_a_backward_check_reports_an_unfilled_forward_first(name):
     with pytest.raises(AssertionError) as e:
         getattr(ck, name)(_stub, REFERENCE[name][1])
-    assert "not implemented yet" in str(e.value) and "forward" in str(e.value)
+    assert "not implemented yet" in flat(e.value) and "forward" in flat(e.value)
 
 
 @pytest.mark.parametrize("mistake,words", [
@@ -376,7 +485,7 @@ def test_a_backward_check_reports_an_unfilled_forward_first(name):
 def test_wrong_shapes_dtypes_and_arity_are_named(mistake, words):
     with pytest.raises(AssertionError) as e:
         ck.check_rnn_step_forward(m(sm.rnn_step_forward, mistake))
-    assert words in str(e.value), str(e.value)
+    assert words in flat(e.value), str(e.value)
 
 
 def test_a_wrong_step_function_that_prints_passes_or_fails_quietly(capfd):
@@ -398,7 +507,7 @@ def test_checks_write_nothing_to_stderr_even_when_numpy_warns(capfd):
             ck.check_sample_index(m(sm.sample_index, "div0"))
     out, err = capfd.readouterr()
     assert err == "" and out == ""
-    assert "numpy warned" in str(e.value) and "overflow" in str(e.value)
+    assert "numpy warned" in flat(e.value) and "overflow" in flat(e.value)
 
 
 def test_checks_do_not_modify_the_callers_arrays():
@@ -409,7 +518,7 @@ def test_checks_do_not_modify_the_callers_arrays():
         return h, None
     with pytest.raises(AssertionError) as e:
         ck.check_rnn_step_forward(scribble)
-    assert "modified its input `W_hh` in place" in str(e.value)
+    assert "modified its input `W_hh` in place" in flat(e.value)
     assert ck.check_rnn_step_forward(rr.rnn_step_forward) is None
 
 
@@ -420,7 +529,7 @@ def test_a_special_case_that_passes_is_mentioned():
         return dx, dhp, dU, dW, db * (1 + 0.1 * (dh.shape[1] - 1))
     with pytest.raises(AssertionError) as e:
         ck.check_rnn_backward(rr.rnn_forward, bwd)
-    assert "db is wrong" in str(e.value) and "B=1 case" in str(e.value)
+    assert "db is wrong" in flat(e.value) and "B=1 case" in flat(e.value)
 
 
 def test_every_hypothesis_differs_from_the_reference_somewhere():
@@ -465,15 +574,15 @@ def test_a_wrong_function_that_prints_gets_its_print_mentioned(capfd):
         return np.tanh(x @ U_xh + h_prev @ W_hh.T + b), None
     with pytest.raises(AssertionError) as e:
         ck.check_rnn_step_forward(noisy)
-    assert "W_hh.T" in str(e.value) and "your function printed output" in str(e.value)
+    assert "W_hh.T" in flat(e.value) and "your function printed output" in flat(e.value)
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 
 
 def test_a_right_function_that_warns_passes_silently(capfd):
-    def warns(o):
+    def warns(o, axis=-1):
         np.exp(np.array([1e4]))  # overflows, harmlessly
-        return rr.softmax(o)
+        return rr.softmax(o, axis)
     assert ck.check_softmax(warns, hidden=True) is None
     out, err = capfd.readouterr()
     assert out == "" and err == ""
@@ -485,13 +594,13 @@ def test_a_list_where_an_array_is_expected_is_named():
         return dx, list(dh0s), dlayers
     with pytest.raises(AssertionError) as e:
         ck.check_stacked_rnn_backward(rr.stacked_rnn_forward, bwd)
-    assert "dh0s should be one numpy array of shape (2, 3, 4)" in str(e.value) and "np.stack" in str(e.value)
+    assert "dh0s should be one numpy array of shape (2, 3, 4)" in flat(e.value) and "np.stack" in flat(e.value)
 
 
 def test_a_function_that_is_not_callable_is_named():
     with pytest.raises(AssertionError) as e:
         ck.check_softmax(None)
-    assert "expected your function softmax, but it got None" in str(e.value)
+    assert "expected your function softmax, but it got None" in flat(e.value)
 
 
 @pytest.mark.parametrize("change,words", [
@@ -505,7 +614,7 @@ def test_generic_descriptions_of_a_wrong_output(change, words):
     with pytest.raises(AssertionError) as e:
         ck.check_rnn_backward(rr.rnn_forward, bwd)
     for w in words:
-        assert w in str(e.value), str(e.value)
+        assert w in flat(e.value), str(e.value)
 
 
 # ----------------------------------------------------------------------------------------- check_own_work
@@ -554,3 +663,296 @@ def test_check_own_work_accepts_own_code_that_uses_other_reference_pieces():
 
     assert check_own_work(rnn_forward, not_in_rnn_ref) is None
     assert check_own_work(sm.rnn_backward) is None
+
+
+def test_a_temperature_multiplied_gets_one_cause_not_two():
+    with pytest.raises(AssertionError) as e:
+        ck.check_sample_index(m(sm.sample_index, "times_t"))
+    msg = flat(e.value)
+    assert msg.count("Likely cause") == 1 and "multiplied the logits" in msg and "ignored" not in msg, msg
+
+
+# ------------------------------------------------------------------------------------------------ own pieces
+_NOTEBOOK = '''
+import numpy as np
+import rnn_ref
+
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return {{name: g * scale for name, g in grads.items()}}, norm
+
+def char_lm_train_step(params, inputs, targets, h0, lr, max_norm):
+    loss, grads, h_last = rnn_ref.char_lm_loss(params, inputs, targets, h0)
+    grads, _ = {clip}(grads, max_norm)
+    return {{k: params[k] - lr * grads[k] for k in params}}, loss, h_last
+'''
+
+
+def _notebook_step(clip, prelude=""):
+    """char_lm_train_step as a notebook defines it (module-level names in one namespace)."""
+    ns = {"__name__": "__main__"}
+    src = _NOTEBOOK.format(clip=clip)
+    if prelude:
+        src = src.replace("    loss, grads", f"    {prelude}\n    loss, grads")
+    exec(compile(src, "<notebook>", "exec"), ns)
+    return ns["char_lm_train_step"], ns
+
+
+@pytest.mark.parametrize("clip,prelude", [
+    ("rnn_ref.clip_by_global_norm", ""),
+    ("cg", "from rnn_ref import clip_by_global_norm as cg"),
+    ("rr.clip_by_global_norm", "import rnn_ref as rr"),
+    ("rnn_ref.clip.clip_by_global_norm", ""),
+])
+def test_a_step_that_clips_with_rnn_refs_clip_is_told_to_use_its_own(clip, prelude):
+    step, _ = _notebook_step(clip, prelude)
+    for check in (ck.check_char_lm_train_step, ck.check_own_work):
+        with pytest.raises(AssertionError) as e:
+            check(step)
+        assert "calls rnn_ref.clip_by_global_norm" in flat(e.value) and "YOUR clip_by_global_norm" in flat(e.value)
+
+
+def test_a_step_whose_own_clip_wraps_rnn_refs_is_told_too():
+    step, ns = _notebook_step("clip_by_global_norm")
+    exec("def clip_by_global_norm(grads, max_norm):\n    return rnn_ref.clip_by_global_norm(grads, max_norm)\n", ns)
+    with pytest.raises(AssertionError, match="calls rnn_ref.clip_by_global_norm"):
+        ck.check_own_work(step)
+
+
+def test_a_step_with_its_own_clip_and_rnn_refs_loss_passes():
+    step, ns = _notebook_step("clip_by_global_norm")
+    assert ck.check_char_lm_train_step(step) is None
+    assert ck.check_char_lm_train_step(step, hidden=True) is None
+    assert ck.check_own_work(step, ns["clip_by_global_norm"]) is None
+
+
+# ------------------------------------------------------------------------------------------------ training run
+@pytest.mark.parametrize("step", [rr.char_lm_train_step, sm.char_lm_train_step], ids=["reference", "student"])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_the_training_run_passes_a_right_step_and_prints_nothing(step, hidden, capfd):
+    t = time.perf_counter()
+    assert ck.check_char_lm_training(step, hidden=hidden) is None
+    assert time.perf_counter() - t < 5
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+@pytest.mark.parametrize("mistake,words", [
+    ("in_place", ["at training step 1 of", "modified its input `params` in place"]),
+    ("per_tensor", ["Likely cause: you clipped each tensor by its own norm", "new_params['U_xh'] is wrong"]),
+    ("no_clip", ["Likely cause: the gradients were not clipped", "clip_by_global_norm", "new_params['U_xh'] is wrong"]),
+    ("clip_value", ["Clipping each entry by value is not the same"]),
+    ("ascent", ["goes uphill"]),
+    ("big_lr_no_clip", ["the training blew up", "Gradient clipping"]),
+    ("fixed_lr", ["the loss fell", "as if the learning rate were 0.1 instead of the lr = 0.5 given"]),
+    ("stub", ["char_lm_train_step is not implemented yet"]),
+])
+def test_the_training_run_fails_a_wrong_step_with_its_cause(mistake, words, capfd):
+    if mistake == "stub":
+        def step(*args):
+            raise NotImplementedError
+    else:
+        step = m(sm.char_lm_train_step, mistake)
+    for hidden in (False, True):
+        with pytest.raises(AssertionError) as e:
+            ck.check_char_lm_training(step, hidden=hidden)
+        msg = flat(e.value)
+        assert msg.startswith("check_char_lm_training:"), msg
+        for w in words:
+            assert w in msg, f"{w!r} not in:\n{e.value}"
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_a_diverging_run_names_clipping():
+    def exploding(params, inputs, targets, h0, lr, max_norm):   # no clipping, a step far too long
+        loss, grads, h = rr.char_lm_loss(params, inputs, targets, h0)
+        return {k: params[k] - 1e6 * grads[k] for k in params}, loss, h
+    with pytest.raises(AssertionError) as e:
+        ck.check_char_lm_training(exploding)
+    msg = flat(e.value)
+    assert ("diverged" in msg or "blew up" in msg) and "clip by the global norm" in msg, msg
+
+
+def test_a_gradient_left_at_plus_h_is_not_blamed_on_a_copy():
+    with pytest.raises(AssertionError) as e:
+        ck.check_numerical_gradient(m(sm.numerical_gradient, "minus_on_copy"))
+    assert "never saw" not in flat(e.value) and "x[i] + h at both evaluations" in flat(e.value)
+
+
+# ------------------------------------------------------------------------------------------------ message format
+def _all_wrong_calls():
+    """(check, student functions) for every planted mistake, every stub and None-returner, a few shapes."""
+    calls = [(name, fns) for name, fns, _ in MISTAKES]
+    for name, fns in REFERENCE.items():
+        calls += [(name, fns[:-1] + (bad,)) for bad in (_stub, _none)]
+    calls += [("check_rnn_step_forward", (m(sm.rnn_step_forward, k),))
+              for k in ("float32", "int", "transposed_out", "only_h")]
+    calls += [("check_char_lm_training", (m(sm.char_lm_train_step, k),)) for k in ("in_place", "per_tensor", "no_clip")]
+    calls += [("check_char_lm_training", (_stub,))]
+    return calls
+
+
+def _message_of(name, fns, hidden):
+    try:
+        getattr(ck, name)(*fns, hidden=hidden)
+    except AssertionError as e:
+        return str(e)
+    return None
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_every_message_fits_88_columns_and_names_the_cause_early(hidden):
+    """nbgrader validate cuts lines at about 90 characters: no line of any message is longer than 88, and a
+    likely cause, when there is one, starts within the first 4 lines."""
+    seen = 0
+    for name, fns in _all_wrong_calls():
+        msg = _message_of(name, fns, hidden)
+        if msg is None:
+            continue
+        seen += 1
+        lines = msg.splitlines()
+        assert all(len(line) <= 88 for line in lines), (name, max(lines, key=len))
+        first = next((i for i, line in enumerate(lines) if line.lstrip().startswith("Likely cause")), None)
+        assert first is None or first < 4, f"{name}: 'Likely cause' on line {first + 1}:\n{msg}"
+        assert lines[0].startswith(name + ":"), msg
+        assert all(not line.strip() == "" for line in lines), msg
+    assert seen >= 150
+
+
+def test_check_own_work_messages_fit_88_columns_too():
+    import rnn_ref
+    step, _ = _notebook_step("rnn_ref.clip_by_global_norm")
+    for f in (rnn_ref.rnn_forward, _named("rnn_forward", lambda *a: rnn_ref.rnn_forward(*a)), step):
+        with pytest.raises(AssertionError) as e:
+            ck.check_own_work(f)
+        assert all(len(line) <= 88 for line in str(e.value).splitlines()), str(e.value)
+
+
+def test_a_long_line_is_wrapped_with_its_indentation():
+    from rnn_ref._checking import wrap_message
+    text = "check_x: " + "word " * 40 + "\n  Likely cause: " + "cause " * 30
+    out = wrap_message(text)
+    assert all(len(line) <= 88 for line in out.splitlines())
+    assert " ".join(out.split()) == " ".join(text.split())
+    cont = [line for line in out.splitlines()[1:] if not line.startswith("  Likely")]
+    assert all(line.startswith("  ") for line in cont)
+    assert wrap_message("short\n  line") == "short\n  line"
+
+
+# ------------------------------------------------------------------------------------------------ case_inputs
+def test_case_inputs_rebuilds_the_case_a_message_names():
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(sm.rnn_forward, m(sm.rnn_backward, "no_tanh"))
+    msg = flat(e.value)
+    import re
+    n = int(re.search(r"case (\d+) of \d+:", msg).group(1))
+    assert f"Rebuild it with rnn_ref.checks.case_inputs('check_rnn_backward', {n})." in msg
+    inputs = ck.case_inputs("check_rnn_backward", n)
+    assert list(inputs) == ["x", "h0", "U_xh", "W_hh", "b", "dh"]
+    dh = inputs.pop("dh")
+    h, cache = sm.rnn_forward(**inputs)
+    mine = sm.rnn_backward(dh, cache, mistake="no_tanh")
+    right = rr.rnn_backward(dh, rr.rnn_forward(**inputs)[1])
+    assert rr.rel_error(mine[0], right[0]) > 1e-3  # the rebuilt case shows the same wrong dx
+    assert np.allclose(sm.rnn_backward(dh, cache)[0], right[0])
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_case_inputs_gives_the_inputs_of_every_visible_case(name):
+    from rnn_ref import _checking as C
+    getattr(ck, name)(*REFERENCE[name])
+    if name == "check_numerical_gradient":
+        from rnn_ref import _hypotheses as hy
+        for i, case in enumerate(hy._ng_cases(False), 1):
+            got = ck.case_inputs(name, i)
+            assert np.array_equal(got["x"], case.arg("x")) and got["h"] == case.arg("h")
+            assert got["f"]() == hy._ng_func(case.arg("x"), case.extra["w"])()  # f reads the returned x
+            got["x"] += 1.0
+            assert got["f"]() != hy._ng_func(case.arg("x"), case.extra["w"])()
+        return
+    cases = C.SPECS[name].cases(False)
+    for i, case in enumerate(cases, 1):
+        got = ck.case_inputs(name, i)
+        assert list(got) == [k for k, _ in case.args + case.dargs]
+        assert all(C.same_tree(v, got[k]) for k, v in case.args + case.dargs), (name, i)
+        got_again = ck.case_inputs(name, i)
+        for v in got.values():  # fresh copies: changing one leaves the next call alone
+            if isinstance(v, np.ndarray):
+                v[...] = 0
+        assert all(C.same_tree(v, got_again[k]) for k, v in case.args + case.dargs)
+    with pytest.raises(ValueError, match="hidden"):
+        ck.case_inputs(name, len(cases) + 1)
+
+
+def test_case_inputs_refuses_unknown_checks_and_bad_numbers():
+    with pytest.raises(ValueError, match="check_name"):
+        ck.case_inputs("check_nothing", 1)
+    with pytest.raises(ValueError, match="case_number"):
+        ck.case_inputs("check_rnn_forward", 0)
+    with pytest.raises(ValueError, match="case_number"):
+        ck.case_inputs("check_rnn_forward", "1")
+
+
+def test_a_hidden_case_promises_no_rebuild():
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(sm.rnn_forward, m(sm.rnn_backward, "no_tanh"), hidden=True)
+    assert "case_inputs" not in str(e.value) and "seed 1" in str(e.value)
+
+
+# ------------------------------------------------------------------------------------------------ generic notes
+def test_a_wrong_number_is_not_called_a_multiple_of_the_right_one_by_default():
+    # any wrong number is SOME multiple of the right one: "exactly 1.38 times" would say nothing true of the mistake
+    with pytest.raises(AssertionError) as e:
+        ck.check_perplexity(lambda loss: float(np.exp(loss)) + 1.0)
+    assert "times the right value" not in flat(e.value), flat(e.value)
+
+
+def test_a_whole_factor_in_a_number_is_named():
+    with pytest.raises(AssertionError) as e:
+        ck.check_perplexity(lambda loss: 2.0 * float(np.exp(loss)))
+    assert "perplexity is exactly 2 times the right value" in flat(e.value), flat(e.value)
+
+
+def test_a_factor_that_is_the_batch_size_is_named_as_such():
+    def sce(o, y):
+        loss, do = rr.softmax_cross_entropy(o, y)
+        return loss, do * o.shape[1] * 1.0
+    with pytest.raises(AssertionError) as e:
+        ck.check_softmax_cross_entropy(sce)
+    assert "do is wrong" in flat(e.value) and "missing the 1/B" in flat(e.value)
+    def bwd(dh, cache):
+        dx, dh0, dU, dW, db = rr.rnn_backward(dh, cache)
+        return dx, dh0, dU * 7.25, dW, db   # a factor no mistake explains, but the same for every entry
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(rr.rnn_forward, bwd)
+    assert "dU_xh is exactly 7.25 times the right value, in every entry" in flat(e.value)
+    assert "a mean instead of a sum" not in flat(e.value)  # no guess at a cause a factor of 7.25 does not suggest
+
+    def bwd_B(dh, cache):
+        dx, dh0, dU, dW, db = rr.rnn_backward(dh, cache)
+        return dx, dh0, dU * dh.shape[1], dW, db
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_backward(rr.rnn_forward, bwd_B)
+    assert "dU_xh is exactly 3 times the right value (B = 3 in this case)" in flat(e.value), flat(e.value)
+
+
+def test_the_students_page_shows_a_message_as_a_check_prints_it():
+    """book/exercises/index.md quotes a check's message: it must be what the check says today."""
+    import os
+    import re
+    import textwrap
+    page = open(os.path.join(os.path.dirname(__file__), "..", "book", "exercises", "index.md"), encoding="utf-8").read()
+    quoted = re.search(r"```text\n(  check_rnn_step_backward:.*?)\n  ```", page, re.S).group(1)
+    with pytest.raises(AssertionError) as e:
+        ck.check_rnn_step_backward(sm.rnn_step_forward, m(sm.rnn_step_backward, "no_tanh"))
+    assert textwrap.dedent(quoted) == str(e.value)
+    assert "case_inputs('check_rnn_step_backward', 1)" in page
+
+
+def test_a_mistake_that_would_spoil_a_right_output_is_not_blamed():
+    # only grads['c'] is divided by T: "the loss is averaged over time too" would be false (the loss is right)
+    with pytest.raises(AssertionError) as e:
+        ck.check_char_lm_loss(m(sm.char_lm_loss, "dc_mean_T"))
+    assert "averaged over time too" not in flat(e.value) and "right: loss" in flat(e.value)
