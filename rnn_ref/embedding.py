@@ -137,6 +137,9 @@ def embedding_lm_loss(params, inputs, targets, h0=None, mask=None, p_drop=0.0, r
     targets = as_targets("targets", targets, (T, B), V)
     m = np.ones((T, B)) if mask is None else _mask(mask, (T, B))
     h0 = np.zeros((B, H)) if h0 is None else as_float_array("h0", h0, shape=(B, H))
+    if isinstance(p_drop, bool) or not isinstance(p_drop, (int, float, np.integer, np.floating)) \
+            or not 0 <= p_drop < 1:
+        raise ValueError(f"p_drop: expected a dropout probability in [0, 1), got {p_drop!r}")
     rng = np.random.default_rng(rng)
     x, e_cache = embedding_forward(inputs, p["E"])
     xd, d1 = dropout_forward(x, p_drop, rng, same_mask_over_time=variational)
