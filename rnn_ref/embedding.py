@@ -20,6 +20,7 @@ from ._validate import as_float_array, as_targets, cache_of
 from .charlm import check_params
 from .dropout import dropout_backward, dropout_forward
 from .masking import _mask, masked_rnn_backward, masked_rnn_forward, masked_softmax_cross_entropy
+from .rnn import rnn_backward, rnn_forward
 
 EmbeddingCache = namedtuple("EmbeddingCache", "idx V")
 PAD, UNK = 0, 1                       # the two special tokens every word vocabulary starts with
@@ -143,7 +144,10 @@ def embedding_lm_loss(params, inputs, targets, h0=None, mask=None, p_drop=0.0, r
     rng = np.random.default_rng(rng)
     x, e_cache = embedding_forward(inputs, p["E"])
     xd, d1 = dropout_forward(x, p_drop, rng, same_mask_over_time=variational)
-    h, r_cache = masked_rnn_forward(xd, m, h0, p["U_xh"], p["W_hh"], p["b"])
+    # without a mask, the plain RNN (faster) computes the same states
+    rnn_f, rnn_b = (rnn_forward, rnn_backward) if mask is None else (masked_rnn_forward, masked_rnn_backward)
+    h, r_cache = rnn_f(xd, h0, p["U_xh"], p["W_hh"], p["b"]) if mask is None else \
+        rnn_f(xd, m, h0, p["U_xh"], p["W_hh"], p["b"])
     hd, d2 = dropout_forward(h, p_drop, rng, same_mask_over_time=variational)
     hd2 = hd.reshape(T * B, H)
     o = (hd2 @ W_out).reshape(T, B, V) + p["b_y"]
@@ -151,7 +155,7 @@ def embedding_lm_loss(params, inputs, targets, h0=None, mask=None, p_drop=0.0, r
     do2 = do.reshape(T * B, V)
     dW_out = hd2.T @ do2
     dh = dropout_backward((do2 @ W_out.T).reshape(T, B, H), d2)
-    dxd, _, dU, dW, db = masked_rnn_backward(dh, r_cache)
+    dxd, _, dU, dW, db = rnn_b(dh, r_cache)
     dE = embedding_backward(dropout_backward(dxd, d1), e_cache)
     grads = {"E": dE + dW_out.T if tied else dE, "U_xh": dU, "W_hh": dW, "b": db}
     if not tied:
