@@ -1,5 +1,5 @@
-"""Decoding the character language model of chapter 6 (params U_xh (V, H), W_hh (H, H), b (H,), V_ho (H, V),
-c (V,)): scoring a continuation, greedy and beam search, and the inputs of scheduled sampling.
+"""Decoding the character language model of chapter 6 (the params of rnn_ref.init_char_lm: U_xh (V, H),
+W_hh (H, H), b (H,), V_ho (H, V) and the output bias (V,), whose key is charlm.PARAM_NAMES[-1]): scoring a continuation, greedy and beam search, and the inputs of scheduled sampling.
 
 Greedy decoding takes the most likely character at every step; beam search keeps the beam_width most likely
 prefixes instead, and with beam_width = 1 it is greedy. Both look for the continuation y_1..y_n that maximises
@@ -13,11 +13,12 @@ then the ordinary char_lm_loss on those inputs (no gradient flows through the sa
 import numpy as np
 
 from ._validate import as_float_array, as_targets
-from .charlm import check_params, one_hot, sample_index
+from .charlm import PARAM_NAMES, check_params, one_hot, sample_index
 from .loss import log_softmax
 from .rnn import rnn_forward
 
-PARAMS = ("U_xh", "W_hh", "b", "V_ho", "c")
+PARAMS = PARAM_NAMES                 # the char LM's keys, output bias last
+_BY = PARAM_NAMES[-1]                 # the key of the output bias (follows any renaming in charlm)
 
 
 def _count(name, v):
@@ -50,7 +51,7 @@ def sequence_log_prob(params, prefix, continuation, h0=None):
     cont = as_targets("continuation", cont, cont.shape, V)
     total = 0.0
     for y in cont:
-        total += float(log_softmax(h @ p["V_ho"] + p["c"])[0, y])
+        total += float(log_softmax(h @ p["V_ho"] + p[_BY])[0, y])
         h = np.tanh(p["U_xh"][y] + h @ p["W_hh"] + p["b"])
     return total
 
@@ -70,7 +71,7 @@ def beam_search(params, prefix, n, beam_width, h0=None):
     seqs = np.zeros((1, 0), dtype=np.int64)
     scores = np.zeros(1)
     for _ in range(n):
-        cand = scores[:, None] + log_softmax(h @ p["V_ho"] + p["c"])   # (beams, V)
+        cand = scores[:, None] + log_softmax(h @ p["V_ho"] + p[_BY])   # (beams, V)
         flat = cand.ravel()
         best = np.argsort(-flat, kind="stable")[:k]
         parent, tok = np.divmod(best, V)
@@ -103,7 +104,7 @@ def scheduled_sampling_inputs(params, inputs, h0, p_sample, rng=None, temperatur
         h = np.tanh(p["U_xh"][mixed[t]] + h @ p["W_hh"] + p["b"])
         if p_sample == 0:
             continue
-        own = sample_index(h @ p["V_ho"] + p["c"], temperature, rng.random(B))
+        own = sample_index(h @ p["V_ho"] + p[_BY], temperature, rng.random(B))
         swap = rng.random(B) < p_sample
         mixed[t + 1] = np.where(swap, own, inputs[t + 1])
     return mixed
