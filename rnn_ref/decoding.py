@@ -1,5 +1,6 @@
 """Decoding the character language model of chapter 6 (the params of rnn_ref.init_char_lm: U_xh (V, H),
-W_hh (H, H), b (H,), V_ho (H, V) and the output bias (V,), whose key is charlm.PARAM_NAMES[-1]): scoring a continuation, greedy and beam search, and the inputs of scheduled sampling.
+W_hh (H, H), b (H,), V_ho (H, V) and the output bias (V,), whose key is charlm.PARAM_NAMES[-1]): scoring a
+continuation, greedy and beam search, and the inputs of scheduled sampling.
 
 Greedy decoding takes the most likely character at every step; beam search keeps the beam_width most likely
 prefixes instead, and with beam_width = 1 it is greedy. Both look for the continuation y_1..y_n that maximises
