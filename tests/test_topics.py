@@ -414,8 +414,11 @@ def test_scheduled_sampling_inputs():
     np.testing.assert_array_equal(own[0], inputs[0])
     for b in range(4):     # p_sample = 1 and greedy: the model's own greedy continuation of inputs[0]
         np.testing.assert_array_equal(own[1:, b], R.generate(p, [inputs[0, b]], 5, temperature=0, h0=h0[b:b + 1]))
-    half = R.scheduled_sampling_inputs(p, rng.integers(0, 5, (200, 50)), np.zeros((50, 5)), 0.5, rng=2)
-    assert half.shape == (200, 50)
+    truth = rng.integers(0, 5, (200, 50))
+    half = R.scheduled_sampling_inputs(p, truth, np.zeros((50, 5)), 0.5, rng=2)
+    np.testing.assert_array_equal(half[0], truth[0])
+    changed = np.mean(half[1:] != truth[1:])      # p_sample times the chance that the sample differs (~4/5)
+    assert 0.3 < changed < 0.5, changed
 
 
 # ---------------------------------------------------------------- bad input
