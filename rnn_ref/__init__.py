@@ -34,3 +34,11 @@ from .data import (adding_problem, batchify, decode, delayed_recall, encode, lm_
                    parity)
 # PyTorch weights in and out (torch is imported only when these are called)
 from .torch_io import from_torch_gru, from_torch_lstm, from_torch_rnn, to_torch_gru, to_torch_lstm, to_torch_rnn
+# What strong courses teach next: initialisation, embeddings and words, variable-length batches, decoding, dropout
+from .initializers import identity_init, orthogonal_init, spectral_radius
+from .embedding import (PAD, UNK, embedding_backward, embedding_forward, embedding_lm_loss, encode_words,
+                        init_embedding_lm, make_word_vocab, tokenize_words)
+from .masking import (last_state_backward, last_state_forward, length_mask, masked_rnn_backward, masked_rnn_forward,
+                      masked_softmax_cross_entropy, pad_batch, reverse_padded)
+from .decoding import beam_search, scheduled_sampling_inputs, sequence_log_prob
+from .dropout import dropout_backward, dropout_forward
