@@ -968,6 +968,14 @@ def check_attention_training(f, hidden=False):
     reverse sequences of 8 digits (9 in the hidden run) with Adam; passes when the trained model, decoded
     greedily, puts at least 90% of the test digits in the right place."""
     __tracebackhide__ = True
+    try:
+        return _check_attention_training(f, hidden)
+    except AssertionError as e:
+        raise AssertionError(wrap_message(str(e))) from None
+
+
+def _check_attention_training(f, hidden):
+    __tracebackhide__ = True
     from ._checking import CheckFailure, student_call
     from .clip import clip_by_global_norm
     from .optim import adam_step
@@ -1153,6 +1161,9 @@ _CASES = {
     "check_gru_step_backward": lambda hd: _gru_cases(hd, False, True),
     "check_gru_forward": lambda hd: _gru_cases(hd, True, False),
     "check_gru_backward": lambda hd: _gru_cases(hd, True, True),
+    "check_additive_attention_forward": lambda hd: _attention_cases(hd, False),
+    "check_additive_attention_backward": lambda hd: _attention_cases(hd, True),
+    "check_attention_encoder_decoder_loss": lambda hd: _att_loss_cases(hd),
 }
 
 

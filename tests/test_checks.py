@@ -463,7 +463,7 @@ def test_an_unfilled_stub_gives_one_clear_sentence(name):
         with pytest.raises(AssertionError) as e:
             getattr(ck, name)(*student)
         msg = str(e.value)
-        assert words in msg and "Traceback" not in msg, msg
+        assert words in " ".join(msg.split()) and "Traceback" not in msg, msg
         assert len(msg.splitlines()) <= 3, msg
 
 
@@ -859,7 +859,7 @@ def test_case_inputs_rebuilds_the_case_a_message_names():
     assert np.allclose(sm.rnn_backward(dh, cache)[0], right[0])
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("name", sorted(set(REFERENCE) - {"check_attention_training"}))  # a run, not cases
 def test_case_inputs_gives_the_inputs_of_every_visible_case(name):
     from rnn_ref import _checking as C
     getattr(ck, name)(*REFERENCE[name])
