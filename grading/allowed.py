@@ -17,9 +17,13 @@ ALLOWED = {
     "a9_attention": ("one_hot", "rnn_backward", "rnn_forward", "softmax_cross_entropy"),
 }
 
-# A sequence check whose loop is graded on its own when it fails: the step functions it calls are swapped for
-# the reference, and if the check then passes, only the step (graded in its own cell) was wrong.
+# A check whose function calls other graded functions is graded on its own when it fails: those functions are
+# swapped for the reference, and if the check then passes, only they (graded in their own cells) were wrong.
 ISOLATE = {
+    "check_char_lm_train_step": ("clip_by_global_norm",),
+    "check_char_lm_training": ("clip_by_global_norm",),
+    "check_attention_encoder_decoder_loss": ("additive_attention_forward", "additive_attention_backward"),
+    "check_attention_training": ("additive_attention_forward", "additive_attention_backward"),
     "check_rnn_forward": ("rnn_step_forward",),
     "check_rnn_backward": ("rnn_step_forward", "rnn_step_backward"),
     "check_lstm_forward": ("lstm_step_forward",),

@@ -243,10 +243,10 @@ class Notebook:
             except AssertionError as e:
                 if timeouts < self.timeouts or not self.run_isolated(name, argnames, hidden):
                     return outputs + [_error("AssertionError", str(e))]
-                steps = " and ".join(ISOLATE[name])
-                notes.append(f"{name}: your loop is right. With the reference {steps} in place of yours every case "
-                             f"agrees, so only the step is wrong, and it is graded in its own test cell: this cell "
-                             f"keeps its points. What your own step gives here:\n{e}\n")
+                steps = " and ".join(s for s in ISOLATE[name] if s not in argnames)
+                notes.append(f"{name}: the rest of your code is right. With the reference {steps} in place of "
+                             f"yours every case agrees, so only {steps} is wrong, and it is graded in its own test "
+                             f"cell: this cell keeps its points. What your own gives here:\n{e}\n")
             except StudentNameError as e:
                 return outputs + [_error("NameError", str(e))]
             except (StudentError, NotImplementedError) as e:

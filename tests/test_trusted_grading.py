@@ -233,8 +233,17 @@ def test_a_wrong_step_does_not_cost_the_sequence_cell_too():
     out, _ = _grade("a3_bptt", nb)
     assert out["test_rnn_step_backward"][0]["output_type"] == "error"
     assert [o["output_type"] for o in out["test_rnn_backward"]] == ["stream"]
-    assert "your loop is right" in out["test_rnn_backward"][0]["text"]
+    assert "the rest of your code is right" in out["test_rnn_backward"][0]["text"]
     assert out["test_numerical_gradient"] == []
+
+
+def test_a_wrong_clip_does_not_cost_the_training_step_and_run_too():
+    nb = replace_in_cell(_student("a4_char_lm"), "clip_by_global_norm", "norm > max_norm", "norm < max_norm")
+    out, _ = _grade("a4_char_lm", nb)
+    assert out["test_clip_by_global_norm"][0]["output_type"] == "error"
+    for cell in ("test_char_lm_train_step", "test_training_run"):
+        assert [o["output_type"] for o in out[cell]] == ["stream"], out[cell]
+        assert "only clip_by_global_norm is wrong" in out[cell][0]["text"]
 
 
 def test_a_wrong_loop_gets_no_credit_by_isolation():
