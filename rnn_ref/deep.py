@@ -7,7 +7,7 @@
     and hidden-to-output are each a small MLP (Pascanu et al.'s DOT-RNN):
         z_t = tanh(x_t @ U_xz + h_{t-1} @ W_hz + b_z)        (B, Z)   the transition's hidden layer
         h_t = tanh(z_t @ W_zh + b_h)                          (B, H)
-        q_t = tanh(h_t @ V_hq + b_q);  o_t = q_t @ V_qo + c   (B, Q), (B, K)   the deep output
+        q_t = tanh(h_t @ V_hq + b_q);  o_t = q_t @ V_qo + b_y   (B, Q), (B, K)   the deep output
     The path from h_{t-1} to h_t now crosses two nonlinearities: twice as long through time.
 (c) Deep transition with a skip connection: a direct h_{t-1} -> h_t path beside the MLP shortens it again,
         h_t = tanh(z_t @ W_zh + h_{t-1} @ W_hh + b_h)
@@ -97,13 +97,13 @@ def stacked_backward(dh, cache):
     return dh, dstates[::-1], dlayers[::-1]
 
 
-DEEP_TRANSITION = ("U_xz", "W_hz", "b_z", "W_zh", "b_h", "V_hq", "b_q", "V_qo", "c")
+DEEP_TRANSITION = ("U_xz", "W_hz", "b_z", "W_zh", "b_h", "V_hq", "b_q", "V_qo", "b_y")
 DTCache = namedtuple("DTCache", "x h0 p z h q skip")
 
 
 def init_deep_transition(D, H, K, Z=None, Q=None, skip=False, seed=0):
     """Parameters for deep_transition_forward: U_xz (D, Z), W_hz (H, Z), b_z (Z,), W_zh (Z, H), b_h (H,),
-    V_hq (H, Q), b_q (Q,), V_qo (Q, K), c (K,), and W_hh (H, H) when skip. Z and Q default to H.
+    V_hq (H, Q), b_q (Q,), V_qo (Q, K), b_y (K,), and W_hh (H, H) when skip. Z and Q default to H.
     Weights from N(0, 1/fan_in), biases zero."""
     Z = H if Z is None else Z
     Q = H if Q is None else Q
@@ -113,7 +113,7 @@ def init_deep_transition(D, H, K, Z=None, Q=None, skip=False, seed=0):
     rng = np.random.default_rng(seed)
     w = lambda m, n: rng.standard_normal((m, n)) / np.sqrt(m)  # noqa: E731
     p = {"U_xz": w(D, Z), "W_hz": w(H, Z), "b_z": np.zeros(Z), "W_zh": w(Z, H), "b_h": np.zeros(H),
-         "V_hq": w(H, Q), "b_q": np.zeros(Q), "V_qo": w(Q, K), "c": np.zeros(K)}
+         "V_hq": w(H, Q), "b_q": np.zeros(Q), "V_qo": w(Q, K), "b_y": np.zeros(K)}
     if skip:
         p["W_hh"] = w(H, H)
     return p
@@ -125,7 +125,7 @@ def _dt_params(params, skip, D):
     H = as_float_array("params['W_zh']", p["W_zh"], shape=(Z, None)).shape[1]
     Q = as_float_array("params['V_hq']", p["V_hq"], shape=(H, None)).shape[1]
     K = as_float_array("params['V_qo']", p["V_qo"], shape=(Q, None)).shape[1]
-    shapes = {"W_hz": (H, Z), "b_z": (Z,), "b_h": (H,), "b_q": (Q,), "c": (K,), "W_hh": (H, H)}
+    shapes = {"W_hz": (H, Z), "b_z": (Z,), "b_h": (H,), "b_q": (Q,), "b_y": (K,), "W_hh": (H, H)}
     for k, shape in shapes.items():
         if k in p:
             as_float_array(f"params[{k!r}]", p[k], shape=shape)
@@ -160,7 +160,7 @@ def deep_transition_forward(x, h0, params, skip=False):
         np.tanh(h[t], out=h[t])
         prev = h[t]
     q = np.tanh(h.reshape(T * B, H) @ p["V_hq"] + p["b_q"])
-    o = (q @ p["V_qo"]).reshape(T, B, K) + p["c"]
+    o = (q @ p["V_qo"]).reshape(T, B, K) + p["b_y"]
     return o, DTCache(x, h0, p, z, h, q, bool(skip))
 
 
@@ -168,12 +168,12 @@ def deep_transition_backward(do, cache):
     """do (T, B, K) -> dx (T, B, D), dh0 (B, H), grads (a dict keyed like params)."""
     x, h0, p, z, h, q, skip = cache
     T, B, D = x.shape
-    Z, H, K = z.shape[2], h.shape[2], p["c"].shape[0]
+    Z, H, K = z.shape[2], h.shape[2], p["b_y"].shape[0]
     do = as_float_array("do", do, shape=(T, B, K))
     do2 = do.reshape(T * B, K)
     daq = (do2 @ p["V_qo"].T) * (1.0 - q * q)
     h2 = h.reshape(T * B, H)
-    g = {"V_qo": q.T @ do2, "c": do2.sum(axis=0), "V_hq": h2.T @ daq, "b_q": daq.sum(axis=0)}
+    g = {"V_qo": q.T @ do2, "b_y": do2.sum(axis=0), "V_hq": h2.T @ daq, "b_q": daq.sum(axis=0)}
     dh_out = (daq @ p["V_hq"].T).reshape(T, B, H)
     # d[t] = [dL/d(pre-activation of z_t), dL/d(pre-activation of h_t)]: both are reached from h_{t-1}.
     d = np.empty((T, B, Z + H), dtype=dh_out.dtype)
