@@ -132,7 +132,7 @@ def _grads(cell, p, dh, cache, h_for_V, do2):
 def init_sequence_model(cell, D, H, K, seed=0, forget_bias=1.0):
     """A flat parameter dict for a one-layer sequence model with the given cell and an output layer.
 
-    Weights and biases are drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does; c is zero; the LSTM's forget
+    Weights and biases are drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does; b_y is zero; the LSTM's forget
     gate bias gets forget_bias added (1.0 by default, Jozefowicz et al. 2015: the cell starts out remembering).
     Keys: CELL_PARAMS[cell] + (V_ho (H, K), b_y (K,)).
     """
@@ -316,4 +316,126 @@ def one_to_many_generate(v, params, n, start, mode="h0", temperature=0.0, rng=No
     for t in range(n):
         h = np.tanh(p["U_yh"][tok] + h @ p["W_hh"] + bias)  # onehot(tok) @ U_yh is a row lookup
         tok = out[t] = sample_index(h @ p["V_ho"] + p["b_y"], temperature, rng.random(B))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ taggers
+TAGGER_UNI = ("U_xh", "W_hh", "b", "V_ho", "b_y")
+TAGGER_BI = ("U_xh_fw", "W_hh_fw", "b_fw", "U_xh_bw", "W_hh_bw", "b_bw", "V_ho", "b_y")
+
+
+def init_tagger(D, H, K, bidirectional=False, seed=0):
+    """Parameters for tagger_loss: a vanilla RNN (bidirectional=False) or a bidirectional RNN with H units per
+    direction, and an output layer at every step. Weights from U(-1/sqrt(H), 1/sqrt(H)), b_y = 0.
+
+    Keys: U_xh (D, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,); or, bidirectional, U_xh_fw, W_hh_fw, b_fw and
+    U_xh_bw, W_hh_bw, b_bw (the same shapes, one set per direction), V_ho (2H, K), b_y (K,).
+    """
+    for name, v in (("D", D), ("H", H), ("K", K)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+            raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    if not isinstance(bidirectional, (bool, np.bool_)):
+        raise ValueError(f"bidirectional: expected True or False, got {bidirectional!r}")
+    rng = np.random.default_rng(seed)
+    s = 1.0 / np.sqrt(H)
+    u = lambda *shape: rng.uniform(-s, s, size=shape)  # noqa: E731
+    if not bidirectional:
+        return {"U_xh": u(D, H), "W_hh": u(H, H), "b": u(H), "V_ho": u(H, K), "b_y": np.zeros(K)}
+    p = {}
+    for d in ("fw", "bw"):
+        p[f"U_xh_{d}"], p[f"W_hh_{d}"], p[f"b_{d}"] = u(D, H), u(H, H), u(H)
+    p["V_ho"], p["b_y"] = u(2 * H, K), np.zeros(K)
+    return p
+
+
+def _tagger_params(params):
+    bi = isinstance(params, dict) and "U_xh_fw" in params
+    p = check_params(params, TAGGER_BI if bi else TAGGER_UNI)
+    return p, bi
+
+
+def tagger_forward(x, params):
+    """A label per step from a one-directional or bidirectional RNN (the keys of params decide, see init_tagger),
+    started from zero states: o_t = h_t @ V_ho + b_y. x (T, B, D) -> logits o (T, B, K), cache."""
+    p, bi = _tagger_params(params)
+    x = as_float_array("x", x, ndim=3)
+    B = x.shape[1]
+    if bi:
+        H = p["W_hh_fw"].shape[0]
+        z = np.zeros((B, H), dtype=x.dtype)
+        from .bidirectional import bidirectional_forward
+        h, cache = bidirectional_forward(x, z, z, (p["U_xh_fw"], p["W_hh_fw"], p["b_fw"]),
+                                         (p["U_xh_bw"], p["W_hh_bw"], p["b_bw"]))
+    else:
+        H = p["W_hh"].shape[0]
+        h, cache = rnn_forward(x, np.zeros((B, H), dtype=x.dtype), p["U_xh"], p["W_hh"], p["b"])
+    if p["V_ho"].shape[0] != h.shape[2] or p["b_y"].shape != (p["V_ho"].shape[1],):
+        raise ValueError(f"params: V_ho must be ({h.shape[2]}, K) and b_y (K,), got V_ho {p['V_ho'].shape}, "
+                         f"b_y {p['b_y'].shape}")
+    T, _, H2 = h.shape
+    o = (h.reshape(T * B, H2) @ p["V_ho"]).reshape(T, B, -1) + p["b_y"]
+    return o, (p, bi, h, cache)
+
+
+def tagger_loss(x, params, y):
+    """Cross-entropy of tagger_forward's logits against y (T_y, B) ints, T_y <= T: step t's label for the first
+    T_y steps (the remaining steps get no loss; a task whose label lies k steps ahead has T_y = T - k).
+    Summed over the scored steps, averaged over the batch. Returns (loss, grads dict keyed like params)."""
+    from .bidirectional import bidirectional_backward
+    o, (p, bi, h, cache) = tagger_forward(x, params)
+    T, B, K = o.shape
+    y = np.asarray(y)
+    if y.ndim != 2 or y.shape[1] != B or not 1 <= y.shape[0] <= T:
+        raise ValueError(f"y: expected (T_y, {B}) with 1 <= T_y <= T = {T}, got shape {y.shape}")
+    y = as_targets("y", y, y.shape, K)
+    loss, do_scored = softmax_cross_entropy(o[:len(y)], y)
+    do = np.zeros_like(o)
+    do[:len(y)] = do_scored
+    H2 = h.shape[2]
+    do2 = do.reshape(T * B, K)
+    dh = (do2 @ p["V_ho"].T).reshape(T, B, H2)
+    if bi:
+        _, _, _, gf, gb = bidirectional_backward(dh, cache)
+        grads = dict(zip(TAGGER_BI[:6], tuple(gf) + tuple(gb)))
+    else:
+        _, _, dU, dW, db = rnn_backward(dh, cache)
+        grads = {"U_xh": dU, "W_hh": dW, "b": db}
+    grads["V_ho"] = h.reshape(T * B, H2).T @ do2
+    grads["b_y"] = do2.sum(axis=0)
+    return loss, grads
+
+
+# ------------------------------------------------------------------------------------------------ encoder-decoder
+def init_encoder_decoder(D, H, K, seed=0):
+    """Parameters for encoder_decoder_loss: U_enc (D, H), W_enc (H, H), b_enc (H,), U_dec (K, H), W_dec (H, H),
+    b_dec (H,), V_ho (H, K), b_y (K,); weights from U(-1/sqrt(H), 1/sqrt(H)), biases zero. The decoder reads
+    and writes tokens of a vocabulary of K (which includes the start token)."""
+    for name, v in (("D", D), ("H", H), ("K", K)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+            raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    rng = np.random.default_rng(seed)
+    s = 1.0 / np.sqrt(H)
+    u = lambda *shape: rng.uniform(-s, s, size=shape)  # noqa: E731
+    return {"U_enc": u(D, H), "W_enc": u(H, H), "b_enc": np.zeros(H), "U_dec": u(K, H), "W_dec": u(H, H),
+            "b_dec": np.zeros(H), "V_ho": u(H, K), "b_y": np.zeros(K)}
+
+
+def encoder_decoder_generate(x, h0, params, n, start):
+    """Free-running (greedy) decoding: the encoder reads x (T_in, B, D) from h0 (B, H); the decoder starts from
+    its last state, reads the start token, and from then on the token it emitted last (the most likely one).
+    Returns (n, B) ints: the n emitted tokens."""
+    p = check_params(params, ENCODER_DECODER)
+    x = as_float_array("x", x, ndim=3)
+    h0 = as_float_array("h0", h0, shape=(x.shape[1], p["W_enc"].shape[0]))
+    K = p["U_dec"].shape[0]
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n: expected an int >= 1, got {n!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < K:
+        raise ValueError(f"start: expected a token index in [0, {K}), got {start!r}")
+    h_enc, _ = rnn_forward(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
+    h, tok = h_enc[-1], np.full(x.shape[1], int(start))
+    out = np.empty((int(n), x.shape[1]), dtype=np.int64)
+    for t in range(int(n)):
+        h = np.tanh(p["U_dec"][tok] + h @ p["W_dec"] + p["b_dec"])
+        tok = out[t] = (h @ p["V_ho"] + p["b_y"]).argmax(axis=1)
     return out
