@@ -154,7 +154,7 @@ def init_sequence_model(cell, D, H, K, seed=0, forget_bias=1.0):
 def sequence_predict(x, state0, params, cell="rnn"):
     """The output layer on the last hidden state: o = h_T @ V_ho + b_y. x (T, B, D) -> o (B, K).
 
-    params: CELL_PARAMS[cell] + V_ho, c (see init_sequence_model); state0: h0 (B, H), (h0, c0) for the LSTM,
+    params: CELL_PARAMS[cell] + V_ho, b_y (see init_sequence_model); state0: h0 (B, H), (h0, c0) for the LSTM,
     or None for zeros."""
     p, h, _ = _run(x, state0, params, cell)
     return h[-1] @ p["V_ho"] + p["b_y"]
@@ -202,7 +202,7 @@ def many_to_many_loss(x, state0, params, y, cell="rnn"):
     """Aligned many-to-many: a label per step. o_t = h_t @ V_ho + b_y, cross-entropy against y (T, B) ints,
     summed over time and averaged over the batch (softmax_cross_entropy's convention).
 
-    x (T, B, D); params: CELL_PARAMS[cell] + V_ho, c; state0: h0 (B, H), (h0, c0) for the LSTM, or None.
+    x (T, B, D); params: CELL_PARAMS[cell] + V_ho, b_y; state0: h0 (B, H), (h0, c0) for the LSTM, or None.
     Returns (loss, grads dict keyed like params)."""
     p, h, cache = _run(x, state0, params, cell)
     T, B, H = h.shape

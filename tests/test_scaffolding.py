@@ -166,7 +166,9 @@ def test_fit_is_the_clipped_adam_loop():
     p0 = R.init_sequence_model("rnn", 1, 6, 2, seed=0)
     batch = lambda rng: R.parity(6, 8, rng, per_step=True)                       # noqa: E731
     loss_fn = lambda p, x, y: R.many_to_many_loss(x, None, p, y)                  # noqa: E731
-    p, losses = R.fit(loss_fn, p0, batch, steps=30, lr=1e-2, max_norm=1.0, seed=5)
+    seen = []
+    p, losses = R.fit(loss_fn, p0, batch, steps=30, lr=1e-2, max_norm=1.0, seed=5,
+                      callback=lambda step, params: seen.append((step, params["W_hh"].copy())))
     q, state, rng, manual = dict(p0), None, np.random.default_rng(5), []
     for _ in range(30):
         loss, g = loss_fn(q, *batch(rng))
@@ -174,6 +176,7 @@ def test_fit_is_the_clipped_adam_loop():
         q, state = R.adam_step(q, g, state, lr=1e-2)
         manual.append(loss)
     np.testing.assert_array_equal(losses, manual)
+    assert [s for s, _ in seen] == list(range(1, 31)) and np.array_equal(seen[-1][1], q["W_hh"])
     for k in p:
         np.testing.assert_array_equal(p[k], q[k])
     assert not any(np.shares_memory(p0[k], p[k]) for k in p0) and losses.shape == (30,)
@@ -183,6 +186,7 @@ def test_fit_is_the_clipped_adam_loop():
 @pytest.mark.parametrize("kw,match", [
     (dict(loss_fn=None), "loss_fn"), (dict(batch_fn=3), "batch_fn"), (dict(steps=0), "steps"),
     (dict(params={}), "params"), (dict(max_norm=-1.0), "max_norm"), (dict(optimizer="rmsprop"), "optimizer"),
+    (dict(callback=5), "callback"),
 ])
 def test_fit_bad_input(kw, match):
     args = dict(loss_fn=lambda p, x: (0.0, p), params={"w": np.zeros(2)}, batch_fn=lambda rng: (0,), steps=1)
