@@ -1,7 +1,7 @@
 """rnn_ref (numpy) against PyTorch CPU: forward + backward of a whole model, in one process, same dtype, one thread.
 
 The model, for cell in {rnn, gru, lstm}: one-hot inputs x (T, B, V) -> the recurrent layer (hidden size H) ->
-o = h @ V_ho + c -> softmax cross-entropy (summed over time, mean over batch) -> every gradient (the weights,
+o = h @ V_ho + b_y -> softmax cross-entropy (summed over time, mean over batch) -> every gradient (the weights,
 the biases, the output layer, and dx and dh0 too, because rnn_ref's backward passes always return them; the
 torch input tensors get requires_grad so both libraries do the same matmuls).
 

@@ -14,24 +14,26 @@ from .loss import bits_per_char, log_softmax, perplexity, softmax, softmax_cross
 from .gradcheck import grad_check, norm_rel_error, numerical_gradient, numerical_gradient_array, rel_error
 from .clip import clip_by_global_norm, clip_by_value, global_norm
 from .tbptt import tbptt_grads, tbptt_train, tbptt_windows
-from .optim import adagrad_step, adam_step, make_optimizer, sgd_momentum_step
+from .optim import adagrad_step, adam_step, fit, make_optimizer, sgd_momentum_step
 # Variants and shapes of problem
 from .bidirectional import bidirectional_backward, bidirectional_forward
 from .grid2d import grid_rnn_backward, grid_rnn_forward, init_grid_rnn
 from .deep import (deep_transition_backward, deep_transition_forward, deep_transition_loss, init_deep_transition,
-                   stacked_backward, stacked_forward, stacked_rnn_backward, stacked_rnn_forward)
+                   init_stacked, path_lengths, stacked_backward, stacked_forward, stacked_loss, stacked_predict,
+                   stacked_rnn_backward, stacked_rnn_forward, unrolled_edges)
 from .architectures import (encoder_decoder_backward, encoder_decoder_forward, encoder_decoder_loss,
-                            init_one_to_many, init_sequence_model, many_to_many_loss, many_to_one_loss,
+                            encoder_decoder_generate, init_one_to_many,
+                            init_sequence_model, init_tagger, tagger_forward, tagger_loss, many_to_many_loss, many_to_one_loss,
                             one_to_many_backward, one_to_many_forward, one_to_many_generate, one_to_many_loss,
                             sequence_classifier_loss, sequence_predict, sequence_regression_loss)
 from .attention import (additive_attention_backward, additive_attention_forward, attention_encoder_decoder_backward,
                         attention_encoder_decoder_forward, attention_encoder_decoder_loss, attention_greedy_decode,
-                        encoder_decoder_greedy_decode, init_attention_encoder_decoder, init_encoder_decoder)
+                        init_attention_encoder_decoder, init_encoder_decoder)
 # The character language model and the data
 from .charlm import (char_lm_loss, char_lm_train_step, evaluate_char_lm, generate, init_char_lm, one_hot,
                      sample_index, sgd_step, train_char_lm)
-from .data import (adding_problem, batchify, decode, delayed_recall, encode, lm_windows, load_corpus, make_vocab,
-                   parity)
+from .data import (adding_problem, batchify, bigram_log_probs, bigram_loss, decode, delayed_recall, encode,
+                   lm_windows, load_corpus, make_vocab, parity, train_valid_split)
 # PyTorch weights in and out (torch is imported only when these are called)
 from .torch_io import from_torch_gru, from_torch_lstm, from_torch_rnn, to_torch_gru, to_torch_lstm, to_torch_rnn
 # What strong courses teach next: initialisation, embeddings and words, variable-length batches, decoding, dropout

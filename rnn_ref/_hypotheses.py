@@ -611,16 +611,16 @@ def _lm(params, inputs, targets, h0, loss_k="1", rnn_m=None, hlast="last"):
     V, H = p["U_xh"].shape
     x = one_hot(inputs, V)
     h = _rnn_fwd(x, h0, p["U_xh"], p["W_hh"], p["b"])
-    o = h @ p["V_ho"] + p["c"]
+    o = h @ p["V_ho"] + p["b_y"]
     loss, do = softmax_cross_entropy(o, targets)
     k_loss, k_do = {"1": (1, 1), "T": (1 / T, 1 / T), "B": (B, B), "do_B": (1, B)}[loss_k]
     loss, do = loss * k_loss, do * k_do
     dV = np.einsum("tbh,tbk->hk", h, do)
-    dc = do.sum((0, 1))
+    db_y = do.sum((0, 1))
     dh = do @ p["V_ho"].T
     _, _, dU, dW, db = _rnn_bwd(dh, x, h0, p["U_xh"], p["W_hh"], h, rnn_m)
     h_last = {"last": h[-1], "h0": h0, "first": h[0]}[hlast]
-    return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": dV, "c": dc}, h_last
+    return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": dV, "b_y": db_y}, h_last
 
 
 _LM_LOSS_MSGS = [
@@ -685,7 +685,7 @@ def _m2o(c, rnn_m=None, k_loss=1.0, k_grad=1.0, state="last"):
     T, B, _ = x.shape
     h = _rnn_fwd(x, h0, p["U_xh"], p["W_hh"], p["b"])
     hs = h[-1] if state == "last" else h[0]
-    o = hs @ p["V_ho"] + p["c"]
+    o = hs @ p["V_ho"] + p["b_y"]
     loss, do = softmax_cross_entropy(o[None], y[None])
     do = do[0] * k_grad
     dh = np.zeros_like(h)
@@ -694,7 +694,7 @@ def _m2o(c, rnn_m=None, k_loss=1.0, k_grad=1.0, state="last"):
         dh[:] = do @ p["V_ho"].T
         rnn_m = None
     _, _, dU, dW, db = _rnn_bwd(dh, x, h0, p["U_xh"], p["W_hh"], h, rnn_m)
-    return loss * k_loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": hs.T @ do, "c": do.sum(0)}
+    return loss * k_loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": hs.T @ do, "b_y": do.sum(0)}
 
 
 def _m2o_B(kind):
@@ -723,17 +723,17 @@ MANY_TO_ONE_LOSS = [
      for m in ("no_tanh", "tanh_of_h", "W_notT", "assign", "forward_loop", "h_wrap", "h_misaligned", "db_mean")]
 
 
-def _encdec(c, start="enc_last", with_c=True, m=None):
+def _encdec(c, start="enc_last", with_b_y=True, m=None):
     x, y_in, h0, p = c.values()
     K = p["U_dec"].shape[0]
     he = _rnn_fwd(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
     s = {"enc_last": he[-1], "zeros": np.zeros_like(h0), "h0": h0, "enc_first": he[0]}[start]
     if m == "context_every_step":
         hd = np.tanh(one_hot(y_in, K) @ p["U_dec"] + he[-1] @ p["W_dec"] + p["b_dec"])
-        return hd @ p["V_ho"] + p["c"], I
+        return hd @ p["V_ho"] + p["b_y"], I
     W = p["W_enc"] if m == "enc_weights" else p["W_dec"]
     hd = _rnn_fwd(one_hot(y_in, K), s, p["U_dec"], W, p["b_dec"])
-    return hd @ p["V_ho"] + (p["c"] if with_c else 0.0), I
+    return hd @ p["V_ho"] + (p["b_y"] if with_b_y else 0.0), I
 
 
 ENCODER_DECODER_FORWARD = [
@@ -743,7 +743,7 @@ ENCODER_DECODER_FORWARD = [
                                        "state h_enc[-1]."),
     ("enc_first", lambda c: _encdec(c, "enc_first"), "your decoder starts from the encoder's FIRST state h_enc[0]; "
                                                      "it must start from the last one, h_enc[-1]."),
-    ("no_c", lambda c: _encdec(c, with_c=False), "the output bias c is missing: logits = h_dec @ V_ho + c."),
+    ("no_b_y", lambda c: _encdec(c, with_b_y=False), "the output bias b_y is missing: logits = h_dec @ V_ho + b_y."),
     ("enc_weights", lambda c: _encdec(c, m="enc_weights"),
      "your decoder's recurrence uses W_enc; the decoder has its own weights: h_dec_t = tanh(onehot(y_in[t]) "
      "@ U_dec + h_dec_{t-1} @ W_dec + b_dec)."),

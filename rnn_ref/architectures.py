@@ -2,10 +2,10 @@
 (encoder-decoder). The older functions use the vanilla RNN; sequence_* and many_to_many_loss take any cell.
 
 Parameter dicts, rows as examples (D input size, H hidden size, K classes or vocabulary size):
-  many-to-one:      U_xh (D, H), W_hh (H, H), b (H,), V_ho (H, K), c (K,)
+  many-to-one:      U_xh (D, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,)
   encoder-decoder:  U_enc (D, H), W_enc (H, H), b_enc (H,)   the encoder reads x (T_in, B, D)
                     U_dec (K, H), W_dec (H, H), b_dec (H,)   the decoder reads one-hot tokens y_in (T_out, B)
-                    V_ho (H, K), c (K,)                      the decoder's output layer
+                    V_ho (H, K), b_y (K,)                      the decoder's output layer
 """
 import numpy as np
 
@@ -15,12 +15,12 @@ from .charlm import check_params, one_hot, sample_index
 from .loss import softmax_cross_entropy
 from .rnn import rnn_backward, rnn_forward
 
-MANY_TO_ONE = ("U_xh", "W_hh", "b", "V_ho", "c")
-ENCODER_DECODER = ("U_enc", "W_enc", "b_enc", "U_dec", "W_dec", "b_dec", "V_ho", "c")
+MANY_TO_ONE = ("U_xh", "W_hh", "b", "V_ho", "b_y")
+ENCODER_DECODER = ("U_enc", "W_enc", "b_enc", "U_dec", "W_dec", "b_dec", "V_ho", "b_y")
 
 
 def many_to_one_loss(x, h0, params, y):
-    """Classify each sequence from its last hidden state: o = h_T @ V_ho + c, cross-entropy against y (B,).
+    """Classify each sequence from its last hidden state: o = h_T @ V_ho + b_y, cross-entropy against y (B,).
 
     x (T, B, D), h0 (B, H). Returns (loss averaged over the batch, grads: a dict keyed like params).
     """
@@ -30,13 +30,13 @@ def many_to_one_loss(x, h0, params, y):
     K = p["V_ho"].shape[1]
     y = as_targets("y", y, (B,), K)
     h, cache = rnn_forward(x, h0, p["U_xh"], p["W_hh"], p["b"])
-    o = h[-1] @ p["V_ho"] + p["c"]
+    o = h[-1] @ p["V_ho"] + p["b_y"]
     loss, do = softmax_cross_entropy(o[None], y[None])
     do = do[0]
     dh = np.zeros_like(h)
     dh[-1] = do @ p["V_ho"].T  # only the last step sees the loss
     _, _, dU, dW, db = rnn_backward(dh, cache)
-    return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": h[-1].T @ do, "c": do.sum(axis=0)}
+    return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": h[-1].T @ do, "b_y": do.sum(axis=0)}
 
 
 def encoder_decoder_forward(x, y_in, h0, params):
@@ -55,7 +55,7 @@ def encoder_decoder_forward(x, y_in, h0, params):
     h_enc, enc_cache = rnn_forward(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
     h_dec, dec_cache = rnn_forward(one_hot(y_in, K, h_enc.dtype), h_enc[-1], p["U_dec"], p["W_dec"], p["b_dec"])
     T_out, B, H = h_dec.shape
-    o = (h_dec.reshape(T_out * B, H) @ p["V_ho"]).reshape(T_out, B, K) + p["c"]
+    o = (h_dec.reshape(T_out * B, H) @ p["V_ho"]).reshape(T_out, B, K) + p["b_y"]
     return o, (enc_cache, dec_cache, p, h_dec)
 
 
@@ -72,7 +72,7 @@ def encoder_decoder_backward(do, cache):
     dh_enc[-1] = dh_enc_last  # the encoder's only gradient enters through its last state
     dx, dh0, dU_enc, dW_enc, db_enc = rnn_backward(dh_enc, enc_cache)
     grads = {"U_enc": dU_enc, "W_enc": dW_enc, "b_enc": db_enc, "U_dec": dU_dec, "W_dec": dW_dec,
-             "b_dec": db_dec, "V_ho": h_dec.reshape(T_out * B, H).T @ do2, "c": do2.sum(axis=0)}
+             "b_dec": db_dec, "V_ho": h_dec.reshape(T_out * B, H).T @ do2, "b_y": do2.sum(axis=0)}
     return dx, dh0, grads
 
 
@@ -91,13 +91,13 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 def _cell_params(params, cell):
-    """Validate a flat model dict: the cell's weights (CELL_PARAMS[cell]) plus the output layer V_ho (H, K), c (K,)."""
+    """Validate a flat model dict: the cell's weights (CELL_PARAMS[cell]) plus the output layer V_ho (H, K), b_y (K,)."""
     if not isinstance(cell, str) or cell not in CELL_PARAMS:
         raise ValueError(f"cell: expected one of {', '.join(CELL_PARAMS)}, got {cell!r}")
-    p = check_params(params, CELL_PARAMS[cell] + ("V_ho", "c"))
+    p = check_params(params, CELL_PARAMS[cell] + ("V_ho", "b_y"))
     H = p[CELL_PARAMS[cell][1]].shape[0]
     p["V_ho"] = as_float_array("params['V_ho']", p["V_ho"], shape=(H, None))
-    p["c"] = as_float_array("params['c']", p["c"], shape=(p["V_ho"].shape[1],))
+    p["b_y"] = as_float_array("params['b_y']", p["b_y"], shape=(p["V_ho"].shape[1],))
     return p, H
 
 
@@ -125,16 +125,16 @@ def _grads(cell, p, dh, cache, h_for_V, do2):
     _, _, dparams = cell_backward(cell, dh, cache)
     grads = dict(zip(CELL_PARAMS[cell], dparams))
     grads["V_ho"] = h_for_V.T @ do2
-    grads["c"] = do2.sum(axis=0)
+    grads["b_y"] = do2.sum(axis=0)
     return grads
 
 
 def init_sequence_model(cell, D, H, K, seed=0, forget_bias=1.0):
     """A flat parameter dict for a one-layer sequence model with the given cell and an output layer.
 
-    Weights and biases are drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does; c is zero; the LSTM's forget
+    Weights and biases are drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does; b_y is zero; the LSTM's forget
     gate bias gets forget_bias added (1.0 by default, Jozefowicz et al. 2015: the cell starts out remembering).
-    Keys: CELL_PARAMS[cell] + (V_ho (H, K), c (K,)).
+    Keys: CELL_PARAMS[cell] + (V_ho (H, K), b_y (K,)).
     """
     if cell not in CELL_PARAMS:
         raise ValueError(f"cell: expected one of {', '.join(CELL_PARAMS)}, got {cell!r}")
@@ -147,17 +147,17 @@ def init_sequence_model(cell, D, H, K, seed=0, forget_bias=1.0):
     p = dict(zip(CELL_PARAMS[cell], (u(D, G * H), u(H, G * H)) + tuple(u(G * H) for _ in CELL_PARAMS[cell][2:])))
     if cell == "lstm":
         p["b"][H:2 * H] += forget_bias
-    p["V_ho"], p["c"] = u(H, K), np.zeros(K)
+    p["V_ho"], p["b_y"] = u(H, K), np.zeros(K)
     return p
 
 
 def sequence_predict(x, state0, params, cell="rnn"):
-    """The output layer on the last hidden state: o = h_T @ V_ho + c. x (T, B, D) -> o (B, K).
+    """The output layer on the last hidden state: o = h_T @ V_ho + b_y. x (T, B, D) -> o (B, K).
 
-    params: CELL_PARAMS[cell] + V_ho, c (see init_sequence_model); state0: h0 (B, H), (h0, c0) for the LSTM,
+    params: CELL_PARAMS[cell] + V_ho, b_y (see init_sequence_model); state0: h0 (B, H), (h0, c0) for the LSTM,
     or None for zeros."""
     p, h, _ = _run(x, state0, params, cell)
-    return h[-1] @ p["V_ho"] + p["c"]
+    return h[-1] @ p["V_ho"] + p["b_y"]
 
 
 def _last_step_backward(cell, p, h, cache, do):
@@ -167,7 +167,7 @@ def _last_step_backward(cell, p, h, cache, do):
 
 
 def sequence_classifier_loss(x, state0, params, y, cell="rnn"):
-    """Many-to-one classification with any cell: o = h_T @ V_ho + c, cross-entropy against y (B,) ints.
+    """Many-to-one classification with any cell: o = h_T @ V_ho + b_y, cross-entropy against y (B,) ints.
 
     x (T, B, D); params and state0 as in sequence_predict. Returns (loss averaged over the batch, grads dict
     keyed like params). With cell="rnn" it equals many_to_one_loss.
@@ -175,13 +175,13 @@ def sequence_classifier_loss(x, state0, params, y, cell="rnn"):
     p, h, cache = _run(x, state0, params, cell)
     B, K = h.shape[1], p["V_ho"].shape[1]
     y = as_targets("y", y, (B,), K)
-    o = h[-1] @ p["V_ho"] + p["c"]
+    o = h[-1] @ p["V_ho"] + p["b_y"]
     loss, do = softmax_cross_entropy(o[None], y[None])
     return loss, _last_step_backward(cell, p, h, cache, do[0])
 
 
 def sequence_regression_loss(x, state0, params, y, cell="rnn"):
-    """Many-to-one regression with any cell (the adding problem): o = h_T @ V_ho + c (B, K) and the mean
+    """Many-to-one regression with any cell (the adding problem): o = h_T @ V_ho + b_y (B, K) and the mean
     squared error L = mean((o - y)^2) over the batch and the K outputs.
 
     y: (B, K) floats, or (B,) when K == 1. Returns (loss, grads dict keyed like params)."""
@@ -192,31 +192,31 @@ def sequence_regression_loss(x, state0, params, y, cell="rnn"):
         y = y[:, None]
     if y.shape != (B, K):
         raise ValueError(f"y: expected shape {(B, K)}" + (f" or {(B,)}" if K == 1 else "") + f", got {y.shape}")
-    o = h[-1] @ p["V_ho"] + p["c"]
+    o = h[-1] @ p["V_ho"] + p["b_y"]
     err = o - y
     loss = float(np.mean(err * err))
     return loss, _last_step_backward(cell, p, h, cache, (2.0 / err.size) * err)
 
 
 def many_to_many_loss(x, state0, params, y, cell="rnn"):
-    """Aligned many-to-many: a label per step. o_t = h_t @ V_ho + c, cross-entropy against y (T, B) ints,
+    """Aligned many-to-many: a label per step. o_t = h_t @ V_ho + b_y, cross-entropy against y (T, B) ints,
     summed over time and averaged over the batch (softmax_cross_entropy's convention).
 
-    x (T, B, D); params: CELL_PARAMS[cell] + V_ho, c; state0: h0 (B, H), (h0, c0) for the LSTM, or None.
+    x (T, B, D); params: CELL_PARAMS[cell] + V_ho, b_y; state0: h0 (B, H), (h0, c0) for the LSTM, or None.
     Returns (loss, grads dict keyed like params)."""
     p, h, cache = _run(x, state0, params, cell)
     T, B, H = h.shape
     K = p["V_ho"].shape[1]
     y = as_targets("y", y, (T, B), K)
     h2 = h.reshape(T * B, H)
-    o = (h2 @ p["V_ho"]).reshape(T, B, K) + p["c"]
+    o = (h2 @ p["V_ho"]).reshape(T, B, K) + p["b_y"]
     loss, do = softmax_cross_entropy(o, y)
     do2 = do.reshape(T * B, K)
     dh = (do2 @ p["V_ho"].T).reshape(T, B, H)
     return loss, _grads(cell, p, dh, cache, h2, do2)
 
 
-ONE_TO_MANY = ("U_vh", "U_yh", "W_hh", "b", "V_ho", "c")
+ONE_TO_MANY = ("U_vh", "U_yh", "W_hh", "b", "V_ho", "b_y")
 ONE_TO_MANY_MODES = ("h0", "every")
 
 
@@ -226,17 +226,17 @@ def _one_to_many_params(v, params, mode):
     p = check_params(params, ONE_TO_MANY)
     E, H = p["U_vh"].shape
     K = as_float_array("params['U_yh']", p["U_yh"], shape=(None, H)).shape[0]
-    for k, shape in (("W_hh", (H, H)), ("b", (H,)), ("V_ho", (H, K)), ("c", (K,))):
+    for k, shape in (("W_hh", (H, H)), ("b", (H,)), ("V_ho", (H, K)), ("b_y", (K,))):
         as_float_array(f"params[{k!r}]", p[k], shape=shape)
     v = as_float_array("v", v, shape=(None, E))
     return p, v, K
 
 
 def init_one_to_many(E, H, K, seed=0, scale=0.1):
-    """Parameters for one_to_many_loss: U_vh (E, H), U_yh (K, H), W_hh (H, H), b (H,), V_ho (H, K), c (K,)."""
+    """Parameters for one_to_many_loss: U_vh (E, H), U_yh (K, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,)."""
     rng = np.random.default_rng(seed)
     n = lambda *shape: rng.standard_normal(shape) * scale  # noqa: E731
-    return {"U_vh": n(E, H), "U_yh": n(K, H), "W_hh": n(H, H), "b": np.zeros(H), "V_ho": n(H, K), "c": np.zeros(K)}
+    return {"U_vh": n(E, H), "U_yh": n(K, H), "W_hh": n(H, H), "b": np.zeros(H), "V_ho": n(H, K), "b_y": np.zeros(K)}
 
 
 def one_to_many_forward(v, y_in, params, mode="h0"):
@@ -246,7 +246,7 @@ def one_to_many_forward(v, y_in, params, mode="h0"):
 
       mode "h0":     h_0 = tanh(v @ U_vh),  h_t = tanh(onehot(y_in_t) @ U_yh + h_{t-1} @ W_hh + b)
       mode "every":  h_0 = 0,               h_t = tanh(onehot(y_in_t) @ U_yh + v @ U_vh + h_{t-1} @ W_hh + b)
-      o_t = h_t @ V_ho + c
+      o_t = h_t @ V_ho + b_y
 
     params: see init_one_to_many. Returns (logits o (T, B, K), cache)."""
     p, v, K = _one_to_many_params(v, params, mode)
@@ -266,7 +266,7 @@ def one_to_many_forward(v, y_in, params, mode="h0"):
         h0 = None
         x = np.concatenate([x, np.broadcast_to(v, (T,) + v.shape)], axis=2)
         h, cache = rnn_forward(x, np.zeros((B, H), v.dtype), np.vstack([p["U_yh"], p["U_vh"]]), p["W_hh"], p["b"])
-    o = (h.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, K) + p["c"]
+    o = (h.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, K) + p["b_y"]
     return o, (p, v, mode, h0, h, cache)
 
 
@@ -274,7 +274,7 @@ def one_to_many_backward(do, cache):
     """do (T, B, K) -> (dv (B, E), grads dict keyed like params)."""
     p, v, mode, h0, h, cache = cache
     T, B, H = h.shape
-    K = p["c"].shape[0]
+    K = p["b_y"].shape[0]
     do = as_float_array("do", do, shape=(T, B, K))
     do2 = do.reshape(T * B, K)
     dx, dh0, dU, dW, db = rnn_backward((do2 @ p["V_ho"].T).reshape(T, B, H), cache)
@@ -284,7 +284,7 @@ def one_to_many_backward(do, cache):
     else:  # v is the last E columns of every step's input: its gradient sums over time
         dU_yh, dU_vh, dv = dU[:K], dU[K:], dx[:, :, K:].sum(axis=0)
     grads = {"U_vh": dU_vh, "U_yh": dU_yh, "W_hh": dW, "b": db, "V_ho": h.reshape(T * B, H).T @ do2,
-             "c": do2.sum(axis=0)}
+             "b_y": do2.sum(axis=0)}
     return dv, grads
 
 
@@ -315,5 +315,113 @@ def one_to_many_generate(v, params, n, start, mode="h0", temperature=0.0, rng=No
     out = np.empty((n, B), dtype=np.int64)
     for t in range(n):
         h = np.tanh(p["U_yh"][tok] + h @ p["W_hh"] + bias)  # onehot(tok) @ U_yh is a row lookup
-        tok = out[t] = sample_index(h @ p["V_ho"] + p["c"], temperature, rng.random(B))
+        tok = out[t] = sample_index(h @ p["V_ho"] + p["b_y"], temperature, rng.random(B))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ taggers
+TAGGER_UNI = ("U_xh", "W_hh", "b", "V_ho", "b_y")
+TAGGER_BI = ("U_xh_fw", "W_hh_fw", "b_fw", "U_xh_bw", "W_hh_bw", "b_bw", "V_ho", "b_y")
+
+
+def init_tagger(D, H, K, bidirectional=False, seed=0):
+    """Parameters for tagger_loss: a vanilla RNN (bidirectional=False) or a bidirectional RNN with H units per
+    direction, and an output layer at every step. Weights from U(-1/sqrt(H), 1/sqrt(H)), b_y = 0.
+
+    Keys: U_xh (D, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,); or, bidirectional, U_xh_fw, W_hh_fw, b_fw and
+    U_xh_bw, W_hh_bw, b_bw (the same shapes, one set per direction), V_ho (2H, K), b_y (K,).
+    """
+    for name, v in (("D", D), ("H", H), ("K", K)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+            raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    if not isinstance(bidirectional, (bool, np.bool_)):
+        raise ValueError(f"bidirectional: expected True or False, got {bidirectional!r}")
+    rng = np.random.default_rng(seed)
+    s = 1.0 / np.sqrt(H)
+    u = lambda *shape: rng.uniform(-s, s, size=shape)  # noqa: E731
+    if not bidirectional:
+        return {"U_xh": u(D, H), "W_hh": u(H, H), "b": u(H), "V_ho": u(H, K), "b_y": np.zeros(K)}
+    p = {}
+    for d in ("fw", "bw"):
+        p[f"U_xh_{d}"], p[f"W_hh_{d}"], p[f"b_{d}"] = u(D, H), u(H, H), u(H)
+    p["V_ho"], p["b_y"] = u(2 * H, K), np.zeros(K)
+    return p
+
+
+def _tagger_params(params):
+    bi = isinstance(params, dict) and "U_xh_fw" in params
+    p = check_params(params, TAGGER_BI if bi else TAGGER_UNI)
+    return p, bi
+
+
+def tagger_forward(x, params):
+    """A label per step from a one-directional or bidirectional RNN (the keys of params decide, see init_tagger),
+    started from zero states: o_t = h_t @ V_ho + b_y. x (T, B, D) -> logits o (T, B, K), cache."""
+    p, bi = _tagger_params(params)
+    x = as_float_array("x", x, ndim=3)
+    B = x.shape[1]
+    if bi:
+        H = p["W_hh_fw"].shape[0]
+        z = np.zeros((B, H), dtype=x.dtype)
+        from .bidirectional import bidirectional_forward
+        h, cache = bidirectional_forward(x, z, z, (p["U_xh_fw"], p["W_hh_fw"], p["b_fw"]),
+                                         (p["U_xh_bw"], p["W_hh_bw"], p["b_bw"]))
+    else:
+        H = p["W_hh"].shape[0]
+        h, cache = rnn_forward(x, np.zeros((B, H), dtype=x.dtype), p["U_xh"], p["W_hh"], p["b"])
+    if p["V_ho"].shape[0] != h.shape[2] or p["b_y"].shape != (p["V_ho"].shape[1],):
+        raise ValueError(f"params: V_ho must be ({h.shape[2]}, K) and b_y (K,), got V_ho {p['V_ho'].shape}, "
+                         f"b_y {p['b_y'].shape}")
+    T, _, H2 = h.shape
+    o = (h.reshape(T * B, H2) @ p["V_ho"]).reshape(T, B, -1) + p["b_y"]
+    return o, (p, bi, h, cache)
+
+
+def tagger_loss(x, params, y):
+    """Cross-entropy of tagger_forward's logits against y (T_y, B) ints, T_y <= T: step t's label for the first
+    T_y steps (the remaining steps get no loss; a task whose label lies k steps ahead has T_y = T - k).
+    Summed over the scored steps, averaged over the batch. Returns (loss, grads dict keyed like params)."""
+    from .bidirectional import bidirectional_backward
+    o, (p, bi, h, cache) = tagger_forward(x, params)
+    T, B, K = o.shape
+    y = np.asarray(y)
+    if y.ndim != 2 or y.shape[1] != B or not 1 <= y.shape[0] <= T:
+        raise ValueError(f"y: expected (T_y, {B}) with 1 <= T_y <= T = {T}, got shape {y.shape}")
+    y = as_targets("y", y, y.shape, K)
+    loss, do_scored = softmax_cross_entropy(o[:len(y)], y)
+    do = np.zeros_like(o)
+    do[:len(y)] = do_scored
+    H2 = h.shape[2]
+    do2 = do.reshape(T * B, K)
+    dh = (do2 @ p["V_ho"].T).reshape(T, B, H2)
+    if bi:
+        _, _, _, gf, gb = bidirectional_backward(dh, cache)
+        grads = dict(zip(TAGGER_BI[:6], tuple(gf) + tuple(gb)))
+    else:
+        _, _, dU, dW, db = rnn_backward(dh, cache)
+        grads = {"U_xh": dU, "W_hh": dW, "b": db}
+    grads["V_ho"] = h.reshape(T * B, H2).T @ do2
+    grads["b_y"] = do2.sum(axis=0)
+    return loss, grads
+
+
+# ------------------------------------------------------------------------------------------------ encoder-decoder
+def encoder_decoder_generate(x, h0, params, n, start):
+    """Free-running (greedy) decoding: the encoder reads x (T_in, B, D) from h0 (B, H); the decoder starts from
+    its last state, reads the start token, and from then on the token it emitted last (the most likely one).
+    Returns (n, B) ints: the n emitted tokens."""
+    p = check_params(params, ENCODER_DECODER)
+    x = as_float_array("x", x, ndim=3)
+    h0 = as_float_array("h0", h0, shape=(x.shape[1], p["W_enc"].shape[0]))
+    K = p["U_dec"].shape[0]
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n: expected an int >= 1, got {n!r}")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < K:
+        raise ValueError(f"start: expected a token index in [0, {K}), got {start!r}")
+    h_enc, _ = rnn_forward(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
+    h, tok = h_enc[-1], np.full(x.shape[1], int(start))
+    out = np.empty((int(n), x.shape[1]), dtype=np.int64)
+    for t in range(int(n)):
+        h = np.tanh(p["U_dec"][tok] + h @ p["W_dec"] + p["b_dec"])
+        tok = out[t] = (h @ p["V_ho"] + p["b_y"]).argmax(axis=1)
     return out

@@ -26,7 +26,7 @@ from collections import namedtuple
 import numpy as np
 
 from ._validate import as_float_array, as_targets, cache_of
-from .architectures import ENCODER_DECODER, encoder_decoder_forward
+from .architectures import ENCODER_DECODER
 from .charlm import check_params, one_hot
 from .loss import softmax_cross_entropy
 from .rnn import rnn_backward, rnn_forward
@@ -227,21 +227,3 @@ def attention_greedy_decode(x, h0, params, start, n):
         ctx, alpha[t], _ = _attend(s, h_enc, hW, p["W_s"], p["W_h"], p["v"])
         tok = out[t] = np.argmax(s @ p["V_ho"] + ctx @ p["V_co"] + p["b_y"], axis=1)
     return out, alpha
-
-
-def encoder_decoder_greedy_decode(x, h0, params, start, n):
-    """The same for chapter 8's plain encoder-decoder (params as for rnn_ref.encoder_decoder_forward):
-    tokens (n, B) int64."""
-    p = check_params(params, ENCODER_DECODER)
-    U_enc, W_enc, b_enc, U_dec, W_dec, b_dec, V_ho, b_out = (p[k] for k in ENCODER_DECODER)
-    H = as_float_array("params['W_enc']", W_enc, ndim=2).shape[0]
-    K = as_float_array("params['U_dec']", U_dec, shape=(None, H)).shape[0]
-    x, h0 = _decode_args(x, h0, n, start, K, U_enc.shape[0], H)
-    encoder_decoder_forward(x[:1], np.zeros((1, x.shape[1]), dtype=int), h0, params)   # validates params
-    h_enc, _ = rnn_forward(x, h0, U_enc, W_enc, b_enc)
-    s, tok = h_enc[-1], np.full(x.shape[1], int(start))
-    out = np.empty((n, x.shape[1]), dtype=np.int64)
-    for t in range(n):
-        s = np.tanh(U_dec[tok] + s @ W_dec + b_dec)
-        tok = out[t] = np.argmax(s @ V_ho + b_out, axis=1)
-    return out

@@ -1,6 +1,6 @@
 """A character-level language model: one-hot characters in, a vanilla RNN, softmax over the vocabulary out.
 
-params: a dict with U_xh (V, H), W_hh (H, H), b (H,), V_ho (H, V), c (V,); V is the vocabulary size.
+params: a dict with U_xh (V, H), W_hh (H, H), b (H,), V_ho (H, V), b_y (V,); V is the vocabulary size.
 inputs and targets: (T, B) integer character indices (targets are the inputs shifted by one).
 
 train_char_lm is the whole training loop: truncated BPTT windows of seq_len characters with the hidden state
@@ -18,14 +18,14 @@ from .loss import perplexity, softmax, softmax_cross_entropy
 from .optim import make_optimizer
 from .rnn import rnn_backward, rnn_forward
 
-PARAM_NAMES = ("U_xh", "W_hh", "b", "V_ho", "c")
+PARAM_NAMES = ("U_xh", "W_hh", "b", "V_ho", "b_y")
 
 
 def init_char_lm(V, H, seed=0, scale=0.01):
     """Small random weights (Karpathy's min-char-rnn uses 0.01) and zero biases, float64."""
     rng = np.random.default_rng(seed)
     return {"U_xh": rng.standard_normal((V, H)) * scale, "W_hh": rng.standard_normal((H, H)) * scale,
-            "b": np.zeros(H), "V_ho": rng.standard_normal((H, V)) * scale, "c": np.zeros(V)}
+            "b": np.zeros(H), "V_ho": rng.standard_normal((H, V)) * scale, "b_y": np.zeros(V)}
 
 
 def check_params(params, names=PARAM_NAMES):
@@ -61,14 +61,14 @@ def char_lm_loss(params, inputs, targets, h0):
     h0 = as_float_array("h0", h0, shape=(B, H))
     x = one_hot(inputs, V, p["U_xh"].dtype)
     h, cache = rnn_forward(x, h0, p["U_xh"], p["W_hh"], p["b"])
-    o = (h.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, V) + p["c"]
+    o = (h.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, V) + p["b_y"]
     loss, do = softmax_cross_entropy(o, targets)
     do2 = do.reshape(T * B, V)
     dV_ho = h.reshape(T * B, H).T @ do2
-    dc = do2.sum(axis=0)
+    db_y = do2.sum(axis=0)
     dh = (do2 @ p["V_ho"].T).reshape(T, B, H)
     _, _, dU_xh, dW_hh, db = rnn_backward(dh, cache)
-    return loss, {"U_xh": dU_xh, "W_hh": dW_hh, "b": db, "V_ho": dV_ho, "c": dc}, h[-1].copy()
+    return loss, {"U_xh": dU_xh, "W_hh": dW_hh, "b": db, "V_ho": dV_ho, "b_y": db_y}, h[-1].copy()
 
 
 def sgd_step(params, grads, lr):
@@ -121,7 +121,7 @@ def generate(params, seed_idx, n, temperature=1.0, h0=None, rng=None):
         x = one_hot(np.array(idx)[:, None], V)
         hs, _ = rnn_forward(x, h, p["U_xh"], p["W_hh"], p["b"])
         h = hs[-1]
-        nxt = int(sample_index(h @ p["V_ho"] + p["c"], temperature, rng.random(1))[0])
+        nxt = int(sample_index(h @ p["V_ho"] + p["b_y"], temperature, rng.random(1))[0])
         out.append(nxt)
         idx = [nxt]
     return out
@@ -220,7 +220,7 @@ def evaluate_char_lm(params, data, seq_len=100, batch_size=1):
         inputs = inputs[:len(targets)]
         T = len(targets)
         hs, _ = rnn_forward(one_hot(inputs, V), h, p["U_xh"], p["W_hh"], p["b"])
-        o = (hs.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, V) + p["c"]
+        o = (hs.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, V) + p["b_y"]
         loss, _ = softmax_cross_entropy(o, targets)
         total += loss * B
         count += T * B

@@ -261,7 +261,7 @@ def check_numerical_gradient(f, hidden=False):
 # ------------------------------------------------------------------------------------------------ clipping
 def _grads_dict(rng, s):
     return {"U_xh": rng.standard_normal((3, 4)) * s, "W_hh": rng.standard_normal((4, 4)) * s,
-            "b": rng.standard_normal(4) * s, "V_ho": rng.standard_normal((4, 3)) * s, "c": rng.standard_normal(3) * s}
+            "b": rng.standard_normal(4) * s, "V_ho": rng.standard_normal((4, 3)) * s, "b_y": rng.standard_normal(3) * s}
 
 
 def _clip_value_cases(hidden):
@@ -375,7 +375,7 @@ def check_sample_index(f, hidden=False):
 def _lm_params(rng, V, H, s, s_out=1.0):
     return {"U_xh": rng.standard_normal((V, H)) * s, "W_hh": rng.standard_normal((H, H)) * s,
             "b": rng.standard_normal(H) * 0.3, "V_ho": rng.standard_normal((H, V)) * s_out,
-            "c": rng.standard_normal(V) * 0.3}
+            "b_y": rng.standard_normal(V) * 0.3}
 
 
 def _lm_cases(hidden, train=False):
@@ -593,14 +593,14 @@ def _m2o_cases(hidden):
         K = 3 if H != 3 else 4
         p = {"U_xh": rng.standard_normal((D, H)) * s, "W_hh": rng.standard_normal((H, H)) * s,
              "b": rng.standard_normal(H) * 0.3, "V_ho": rng.standard_normal((H, K)) * (30.0 if s > 1 else 1.5),
-             "c": rng.standard_normal(K) * 0.3}
+             "b_y": rng.standard_normal(K) * 0.3}
         cases.append(Case(seed, [("x", rng.standard_normal((T, B, D))), ("h0", rng.standard_normal((B, H)) * 0.5),
                                  ("params", p), ("y", rng.integers(0, K, B))], note=note))
     return cases
 
 
 def check_many_to_one_loss(f, hidden=False):
-    """f(x (T, B, D), h0, params {U_xh, W_hh, b, V_ho, c}, y (B,) int) -> loss (mean over batch), grads dict."""
+    """f(x (T, B, D), h0, params {U_xh, W_hh, b, V_ho, b_y}, y (B,) int) -> loss (mean over batch), grads dict."""
     spec = Spec("many_to_one_loss", ("loss", "grads"), _m2o_cases, lambda c: many_to_one_loss(*c.values()),
                 hyps=hy.MANY_TO_ONE_LOSS, case_notes=_NOTES_SEQ)
     return run_check("check_many_to_one_loss", spec, (f,), hidden)
@@ -617,7 +617,7 @@ def _encdec_cases(hidden):
         p = {"U_enc": rng.standard_normal((D, H)) * s, "W_enc": rng.standard_normal((H, H)) * s,
              "b_enc": rng.standard_normal(H) * 0.3, "U_dec": rng.standard_normal((K, H)) * s,
              "W_dec": rng.standard_normal((H, H)) * s, "b_dec": rng.standard_normal(H) * 0.3,
-             "V_ho": rng.standard_normal((H, K)), "c": rng.standard_normal(K) * 0.3}
+             "V_ho": rng.standard_normal((H, K)), "b_y": rng.standard_normal(K) * 0.3}
         cases.append(Case(seed, [("x", rng.standard_normal((T_in, B, D))), ("y_in", rng.integers(0, K, (T_out, B))),
                                  ("h0", rng.standard_normal((B, H)) * 0.5), ("params", p)], note=note))
     return cases

@@ -20,7 +20,7 @@ def _norm(grads):
 
 
 def clip_by_value(grads, limit):
-    """A new dict with every entry clipped to [-limit, limit] (the seed's rule with limit 5).
+    """A new dict with every entry clipped to [-limit, limit] (hiyoung123's rule, 2020, with limit 5).
 
     Changes the direction of the gradient when some entries are clipped and others are not."""
     limit = positive("limit", limit)

@@ -149,3 +149,54 @@ def parity(T, B, rng=None, per_step=False):
     running = np.cumsum(bits, axis=0) % 2
     y = running if per_step else running[-1]
     return bits[:, :, None].astype(np.float64), y.astype(np.int64)
+
+
+def train_valid_split(ids, valid_frac=0.1):
+    """The book's one split of a corpus: the first (1 - valid_frac) of ids for training, the rest held out.
+
+    ids (N,) ints -> train (n,), valid (N - n,), with n = int(N * (1 - valid_frac)). Every chapter and
+    scripts/experiments.py use this split, so their bits per character are comparable.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise ValueError(f"ids: expected a 1-D integer array, got shape {ids.shape}, dtype {ids.dtype}")
+    if isinstance(valid_frac, bool) or not isinstance(valid_frac, (int, float, np.floating)) \
+            or not 0 < valid_frac < 1:
+        raise ValueError(f"valid_frac: expected a number in (0, 1), got {valid_frac!r}")
+    n = int(len(ids) * (1 - valid_frac))
+    if n < 2 or len(ids) - n < 2:
+        raise ValueError(f"ids: too short ({len(ids)}) to split into two parts of at least 2 with "
+                         f"valid_frac={valid_frac}")
+    return ids[:n], ids[n:]
+
+
+def bigram_log_probs(train_ids, V, alpha=1.0):
+    """The bigram baseline: (V, V) log p(next = j | current = i), counted on train_ids (N,) ints in [0, V)
+    with add-alpha smoothing (alpha > 0 keeps unseen pairs from getting probability zero)."""
+    train_ids = np.asarray(train_ids)
+    V = _count("V", V)
+    if train_ids.ndim != 1 or train_ids.dtype.kind not in "iu" or len(train_ids) < 2:
+        raise ValueError(f"train_ids: expected a 1-D integer array of length >= 2, got shape {train_ids.shape}, "
+                         f"dtype {train_ids.dtype}")
+    if train_ids.min() < 0 or train_ids.max() >= V:
+        raise ValueError(f"train_ids: values must lie in [0, V={V}), got [{train_ids.min()}, {train_ids.max()}]")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not alpha > 0:
+        raise ValueError(f"alpha: expected a number > 0, got {alpha!r}")
+    counts = np.full((V, V), float(alpha))
+    np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)
+    return np.log(counts / counts.sum(axis=1, keepdims=True))
+
+
+def bigram_loss(log_probs, ids):
+    """Mean -log p(ids[t+1] | ids[t]) in nats per predicted character, for log_probs (V, V) from
+    bigram_log_probs and ids (N,) ints in [0, V), N >= 2. Divide by ln 2 for bits per character."""
+    log_probs = np.asarray(log_probs, dtype=float)
+    if log_probs.ndim != 2 or log_probs.shape[0] != log_probs.shape[1]:
+        raise ValueError(f"log_probs: expected a square (V, V) array, got shape {log_probs.shape}")
+    ids = np.asarray(ids)
+    V = log_probs.shape[0]
+    if ids.ndim != 1 or ids.dtype.kind not in "iu" or len(ids) < 2:
+        raise ValueError(f"ids: expected a 1-D integer array of length >= 2, got shape {ids.shape}, dtype {ids.dtype}")
+    if ids.min() < 0 or ids.max() >= V:
+        raise ValueError(f"ids: values must lie in [0, V={V}), got [{ids.min()}, {ids.max()}]")
+    return float(-log_probs[ids[:-1], ids[1:]].mean())

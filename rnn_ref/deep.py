@@ -7,7 +7,7 @@
     and hidden-to-output are each a small MLP (Pascanu et al.'s DOT-RNN):
         z_t = tanh(x_t @ U_xz + h_{t-1} @ W_hz + b_z)        (B, Z)   the transition's hidden layer
         h_t = tanh(z_t @ W_zh + b_h)                          (B, H)
-        q_t = tanh(h_t @ V_hq + b_q);  o_t = q_t @ V_qo + c   (B, Q), (B, K)   the deep output
+        q_t = tanh(h_t @ V_hq + b_q);  o_t = q_t @ V_qo + b_y   (B, Q), (B, K)   the deep output
     The path from h_{t-1} to h_t now crosses two nonlinearities: twice as long through time.
 (c) Deep transition with a skip connection: a direct h_{t-1} -> h_t path beside the MLP shortens it again,
         h_t = tanh(z_t @ W_zh + h_{t-1} @ W_hh + b_h)
@@ -97,13 +97,13 @@ def stacked_backward(dh, cache):
     return dh, dstates[::-1], dlayers[::-1]
 
 
-DEEP_TRANSITION = ("U_xz", "W_hz", "b_z", "W_zh", "b_h", "V_hq", "b_q", "V_qo", "c")
+DEEP_TRANSITION = ("U_xz", "W_hz", "b_z", "W_zh", "b_h", "V_hq", "b_q", "V_qo", "b_y")
 DTCache = namedtuple("DTCache", "x h0 p z h q skip")
 
 
 def init_deep_transition(D, H, K, Z=None, Q=None, skip=False, seed=0):
     """Parameters for deep_transition_forward: U_xz (D, Z), W_hz (H, Z), b_z (Z,), W_zh (Z, H), b_h (H,),
-    V_hq (H, Q), b_q (Q,), V_qo (Q, K), c (K,), and W_hh (H, H) when skip. Z and Q default to H.
+    V_hq (H, Q), b_q (Q,), V_qo (Q, K), b_y (K,), and W_hh (H, H) when skip. Z and Q default to H.
     Weights from N(0, 1/fan_in), biases zero."""
     Z = H if Z is None else Z
     Q = H if Q is None else Q
@@ -113,7 +113,7 @@ def init_deep_transition(D, H, K, Z=None, Q=None, skip=False, seed=0):
     rng = np.random.default_rng(seed)
     w = lambda m, n: rng.standard_normal((m, n)) / np.sqrt(m)  # noqa: E731
     p = {"U_xz": w(D, Z), "W_hz": w(H, Z), "b_z": np.zeros(Z), "W_zh": w(Z, H), "b_h": np.zeros(H),
-         "V_hq": w(H, Q), "b_q": np.zeros(Q), "V_qo": w(Q, K), "c": np.zeros(K)}
+         "V_hq": w(H, Q), "b_q": np.zeros(Q), "V_qo": w(Q, K), "b_y": np.zeros(K)}
     if skip:
         p["W_hh"] = w(H, H)
     return p
@@ -125,7 +125,7 @@ def _dt_params(params, skip, D):
     H = as_float_array("params['W_zh']", p["W_zh"], shape=(Z, None)).shape[1]
     Q = as_float_array("params['V_hq']", p["V_hq"], shape=(H, None)).shape[1]
     K = as_float_array("params['V_qo']", p["V_qo"], shape=(Q, None)).shape[1]
-    shapes = {"W_hz": (H, Z), "b_z": (Z,), "b_h": (H,), "b_q": (Q,), "c": (K,), "W_hh": (H, H)}
+    shapes = {"W_hz": (H, Z), "b_z": (Z,), "b_h": (H,), "b_q": (Q,), "b_y": (K,), "W_hh": (H, H)}
     for k, shape in shapes.items():
         if k in p:
             as_float_array(f"params[{k!r}]", p[k], shape=shape)
@@ -160,7 +160,7 @@ def deep_transition_forward(x, h0, params, skip=False):
         np.tanh(h[t], out=h[t])
         prev = h[t]
     q = np.tanh(h.reshape(T * B, H) @ p["V_hq"] + p["b_q"])
-    o = (q @ p["V_qo"]).reshape(T, B, K) + p["c"]
+    o = (q @ p["V_qo"]).reshape(T, B, K) + p["b_y"]
     return o, DTCache(x, h0, p, z, h, q, bool(skip))
 
 
@@ -168,12 +168,12 @@ def deep_transition_backward(do, cache):
     """do (T, B, K) -> dx (T, B, D), dh0 (B, H), grads (a dict keyed like params)."""
     x, h0, p, z, h, q, skip = cache
     T, B, D = x.shape
-    Z, H, K = z.shape[2], h.shape[2], p["c"].shape[0]
+    Z, H, K = z.shape[2], h.shape[2], p["b_y"].shape[0]
     do = as_float_array("do", do, shape=(T, B, K))
     do2 = do.reshape(T * B, K)
     daq = (do2 @ p["V_qo"].T) * (1.0 - q * q)
     h2 = h.reshape(T * B, H)
-    g = {"V_qo": q.T @ do2, "c": do2.sum(axis=0), "V_hq": h2.T @ daq, "b_q": daq.sum(axis=0)}
+    g = {"V_qo": q.T @ do2, "b_y": do2.sum(axis=0), "V_hq": h2.T @ daq, "b_q": daq.sum(axis=0)}
     dh_out = (daq @ p["V_hq"].T).reshape(T, B, H)
     # d[t] = [dL/d(pre-activation of z_t), dL/d(pre-activation of h_t)]: both are reached from h_{t-1}.
     d = np.empty((T, B, Z + H), dtype=dh_out.dtype)
@@ -208,3 +208,118 @@ def deep_transition_loss(x, h0, params, y, skip=False):
     y = as_targets("y", y, (T, B), K)
     loss, do = softmax_cross_entropy(o, y)
     return loss, deep_transition_backward(do, cache)[2]
+
+
+# ------------------------------------------------------------------------------------------------ a stacked model
+def init_stacked(D, H, K, L, seed=0):
+    """Parameters for stacked_loss: L stacked vanilla RNN layers of H units and an output layer on the top one.
+    Keys U0 (D, H), W0 (H, H), b0 (H,), then U1 (H, H), W1, b1, ... up to layer L-1, V_ho (H, K), b_y (K,).
+    Weights N(0, 1/fan_in), biases zero."""
+    for name, v in (("D", D), ("H", H), ("K", K), ("L", L)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+            raise ValueError(f"{name}: expected a positive int, got {v!r}")
+    rng = np.random.default_rng(seed)
+    w = lambda m, n: rng.standard_normal((m, n)) / np.sqrt(m)  # noqa: E731
+    p = {}
+    for l in range(L):
+        p[f"U{l}"], p[f"W{l}"], p[f"b{l}"] = w(D if l == 0 else H, H), w(H, H), np.zeros(H)
+    p["V_ho"], p["b_y"] = w(H, K), np.zeros(K)
+    return p
+
+
+def _stacked_params(params):
+    if not isinstance(params, dict) or "W0" not in params:
+        raise ValueError("params: expected a dict with keys U0, W0, b0, ..., V_ho, b_y (see init_stacked)")
+    L = 0
+    while f"W{L}" in params:
+        L += 1
+    names = tuple(f"{k}{l}" for l in range(L) for k in "UWb") + ("V_ho", "b_y")
+    return check_params(params, names), L
+
+
+def stacked_predict(x, params):
+    """Logits of the stacked model at every step, from zero states: x (T, B, D) -> o (T, B, K)."""
+    return _stacked_run(x, params)[0]
+
+
+def _stacked_run(x, params):
+    p, L = _stacked_params(params)
+    x = as_float_array("x", x, ndim=3)
+    H = p["W0"].shape[0]
+    layers = [(p[f"U{l}"], p[f"W{l}"], p[f"b{l}"]) for l in range(L)]
+    h, cache = stacked_rnn_forward(x, np.zeros((L, x.shape[1], H), dtype=x.dtype), layers)
+    if p["V_ho"].shape[0] != H or p["b_y"].shape != (p["V_ho"].shape[1],):
+        raise ValueError(f"params: V_ho must be ({H}, K) and b_y (K,), got {p['V_ho'].shape}, {p['b_y'].shape}")
+    return h @ p["V_ho"] + p["b_y"], (p, L, h, cache)
+
+
+def stacked_loss(x, params, y):
+    """Aligned many-to-many with a stacked RNN: cross-entropy of stacked_predict's logits against y (T, B) ints,
+    summed over time, averaged over the batch. Returns (loss, grads dict keyed like params)."""
+    o, (p, L, h, cache) = _stacked_run(x, params)
+    T, B, K = o.shape
+    loss, do = softmax_cross_entropy(o, as_targets("y", y, (T, B), K))
+    _, _, dlayers = stacked_rnn_backward(do @ p["V_ho"].T, cache)
+    H = h.shape[2]
+    g = {"V_ho": h.reshape(-1, H).T @ do.reshape(-1, K), "b_y": do.sum((0, 1))}
+    for l, (dU, dW, db) in enumerate(dlayers):
+        g[f"U{l}"], g[f"W{l}"], g[f"b{l}"] = dU, dW, db
+    return loss, g
+
+
+# ------------------------------------------------------------------------------------------------ path lengths
+DEEP_VARIANTS = ("stacked", "deep transition", "skip")
+
+
+def unrolled_edges(variant, steps, layers=2):
+    """The edges (a, b) of an unrolled deep RNN over time steps 0 .. steps-1; each edge is one affine map and a
+    nonlinearity. Nodes are (name, t): ("x", t), ("h1", t) ... ("h<layers>", t), ("o", t) for "stacked";
+    ("x", t), ("z", t), ("h", t), ("q", t), ("o", t) for "deep transition" and "skip" (which adds h_{t-1} -> h_t)."""
+    if variant not in DEEP_VARIANTS:
+        raise ValueError(f"variant: expected one of {', '.join(DEEP_VARIANTS)}, got {variant!r}")
+    for name, v in (("steps", steps), ("layers", layers)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
+    E = []
+    for t in range(steps):
+        if variant == "stacked":
+            E += [(("x", t), ("h1", t))] + [((f"h{l}", t), (f"h{l + 1}", t)) for l in range(1, layers)]
+            E += [((f"h{layers}", t), ("o", t))]
+            if t:
+                E += [((f"h{l}", t - 1), (f"h{l}", t)) for l in range(1, layers + 1)]
+        else:
+            E += [(("x", t), ("z", t)), (("z", t), ("h", t)), (("h", t), ("q", t)), (("q", t), ("o", t))]
+            if t:
+                E += [(("h", t - 1), ("z", t))]
+                if variant == "skip":
+                    E += [(("h", t - 1), ("h", t))]
+    return E
+
+
+def path_lengths(edges, src, dst):
+    """(shortest, longest) number of edges on a path from src to dst in the acyclic graph `edges` (a list of
+    (a, b) pairs), by breadth-first search and by a memoised longest-path search; (None, None) if no path."""
+    if not isinstance(edges, (list, tuple)) or not all(isinstance(e, tuple) and len(e) == 2 for e in edges):
+        raise ValueError("edges: expected a list of (a, b) node pairs")
+    succ = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    dist, frontier = {src: 0}, [src]
+    while frontier:
+        nxt = []
+        for a in frontier:
+            for b in succ.get(a, []):
+                if b not in dist:
+                    dist[b] = dist[a] + 1
+                    nxt.append(b)
+        frontier = nxt
+    if dst not in dist:
+        return None, None
+    longest = {}                                    # memoised: the longest path from a node to dst
+    def far(a):
+        if a == dst:
+            return 0
+        if a not in longest:
+            longest[a] = max([far(b) + 1 for b in succ.get(a, [])] + [-10 ** 9])
+        return longest[a]
+    return dist[dst], far(src)

@@ -1,6 +1,6 @@
 """Softmax, log-softmax and the softmax cross-entropy loss of the book's output layer.
 
-o_t = h_t @ V_ho + c,  y_hat_t = softmax(o_t),  L = sum_t L_t,  L_t = -log y_hat_t[y_t]
+o_t = h_t @ V_ho + b_y,  y_hat_t = softmax(o_t),  L = sum_t L_t,  L_t = -log y_hat_t[y_t]
 """
 import numpy as np
 

@@ -101,3 +101,38 @@ def make_optimizer(name, lr, **hyper):
         return fn(params, grads, state, lr, **hyper)
     step.__name__ = f"{name}_step"
     return step
+
+
+def fit(loss_fn, params, batch_fn, steps, lr=1e-2, max_norm=5.0, seed=0, optimizer="adam", callback=None):
+    """The book's small training loop: for each of `steps` updates draw a batch = batch_fn(rng) (a tuple),
+    compute (loss, grads) = loss_fn(params, *batch), clip the gradients by global norm at max_norm and take an
+    optimizer step ("adam", "sgd" or "adagrad" at learning rate lr). rng = np.random.default_rng(seed).
+
+    callback(step, params), if given, runs after every update (step = 1 .. steps), to record anything about the
+    parameters as they train. Returns (params, losses): the trained parameter dict (the input dict is not
+    modified) and the (steps,) array of the losses loss_fn returned.
+    """
+    from .clip import clip_by_global_norm
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn: expected a function (params, *batch) -> (loss, grads), got {type(loss_fn).__name__}")
+    if not callable(batch_fn):
+        raise ValueError(f"batch_fn: expected a function rng -> batch tuple, got {type(batch_fn).__name__}")
+    if not isinstance(params, dict) or not params:
+        raise ValueError(f"params: expected a non-empty dict name -> array, got {type(params).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps: expected an int >= 1, got {steps!r}")
+    max_norm = positive("max_norm", max_norm)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback: expected a function (step, params) or None, got {type(callback).__name__}")
+    step_fn = make_optimizer(optimizer, lr)
+    rng, state, losses = np.random.default_rng(seed), None, []
+    for step in range(1, int(steps) + 1):
+        loss, grads = loss_fn(params, *batch_fn(rng))
+        grads, _ = clip_by_global_norm(grads, max_norm)
+        params, state = step_fn(params, grads, state)
+        losses.append(float(loss))
+        if callback is not None:
+            callback(step, params)
+    return params, np.array(losses)

@@ -72,8 +72,8 @@ def charlm_experiment(steps=2000, H=128, seq_len=25, B=32, optimizer="adam", lr=
     text = R.load_corpus()
     chars = R.make_vocab(text)
     ids = R.encode(text, chars)
-    split = int(len(ids) * (1 - valid_frac))
-    train, valid = ids[:split], ids[split:]
+    train, valid = R.train_valid_split(ids, valid_frac)      # the book's one split
+    split = len(train)
     params = R.init_char_lm(len(chars), H, seed=seed)
     valid_before = R.evaluate_char_lm(params, valid, seq_len=100, batch_size=16)
     t0 = time.perf_counter()

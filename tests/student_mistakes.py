@@ -333,19 +333,19 @@ def sample_index(o, temperature, u, mistake=None):
 
 
 # ------------------------------------------------------------------------------------------------ char LM
-PARAMS = ("U_xh", "W_hh", "b", "V_ho", "c")
+PARAMS = ("U_xh", "W_hh", "b", "V_ho", "b_y")
 
 
 def char_lm_loss(params, inputs, targets, h0, mistake=None):
     """One explicit loop forward, one backward, one-hot by indexing."""
-    U, W, b, Vh, c = (params[k] for k in PARAMS)
+    U, W, b, Vh, b_y = (params[k] for k in PARAMS)
     T, B = inputs.shape
     V = U.shape[0]
     hs, ps = {-1: h0}, {}
     loss = 0.0
     for t in range(T):
         hs[t] = np.tanh(U[inputs[t]] + hs[t - 1] @ W + b)  # one-hot @ U_xh picks rows of U_xh
-        o = hs[t] @ Vh + c
+        o = hs[t] @ Vh + b_y
         o = o - o.max(1, keepdims=True)
         logp = o - np.log(np.exp(o).sum(1, keepdims=True))
         ps[t] = np.exp(logp)
@@ -358,7 +358,7 @@ def char_lm_loss(params, inputs, targets, h0, mistake=None):
         do[np.arange(B), targets[t]] -= 1
         do *= scale
         g["V_ho"] += hs[t].T @ do
-        g["c"] += do.sum(0)
+        g["b_y"] += do.sum(0)
         dh = do @ Vh.T + dnext
         da = dh if mistake == "no_tanh" else dh * (1 - hs[t] ** 2)
         np.add.at(g["U_xh"], inputs[t], da)
@@ -368,8 +368,8 @@ def char_lm_loss(params, inputs, targets, h0, mistake=None):
             g["W_hh"] += hs[t - 1].T @ da
         g["b"] += da.sum(0)
         dnext = da @ W.T
-    if mistake == "dc_mean_T":         # the output bias's gradient averaged over time
-        g["c"] = g["c"] / T
+    if mistake == "db_y_mean_T":       # the output bias's gradient averaged over time
+        g["b_y"] = g["b_y"] / T
     h_last = hs[0] if mistake == "h_first" else hs[T - 1]
     return loss * scale, g, h_last
 
@@ -399,11 +399,11 @@ def char_lm_train_step(params, inputs, targets, h0, lr, max_norm, mistake=None):
 
 # ------------------------------------------------------------------------------------------------ architectures
 def many_to_one_loss(x, h0, params, y, mistake=None):
-    U, W, b, Vh, c = (params[k] for k in PARAMS)
+    U, W, b, Vh, b_y = (params[k] for k in PARAMS)
     T, B, _ = x.shape
     h, cache = rnn_forward_arr(x, h0, U, W, b)
     hT = h[0] if mistake == "first_state" else h[-1]
-    o = hT @ Vh + c
+    o = hT @ Vh + b_y
     p = softmax(o)
     loss = -np.log(p[np.arange(B), y]).sum()
     do = p.copy()
@@ -422,7 +422,7 @@ def many_to_one_loss(x, h0, params, y, mistake=None):
         dU, dW, db = x[-1].T @ da, hp.T @ da, da.sum(0)
     else:
         _, _, dU, dW, db = rnn_backward_arr(dh, cache, "only_last" if mistake == "only_last" else None)
-    return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": hT.T @ do, "c": do.sum(0)}
+    return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": hT.T @ do, "b_y": do.sum(0)}
 
 
 def encoder_decoder_forward(x, y_in, h0, params, mistake=None):
@@ -435,7 +435,7 @@ def encoder_decoder_forward(x, y_in, h0, params, mistake=None):
     for t in range(y_in.shape[0]):
         prev = state if mistake != "context_every_step" else h_enc[-1]
         state = np.tanh(p["U_dec"][y_in[t]] + prev @ W_dec + p["b_dec"])
-        logits.append(state @ p["V_ho"] + (0.0 if mistake == "no_c" else p["c"]))
+        logits.append(state @ p["V_ho"] + (0.0 if mistake == "no_b_y" else p["b_y"]))
     return np.array(logits), {"K": K}
 
 

@@ -190,7 +190,7 @@ def test_greedy_decode_feeds_back_its_own_tokens(attention):
         o, alpha_tf, _ = R.attention_encoder_decoder_forward(x, np.vstack([np.zeros((1, B), int), out[:-1]]), h0, p)
         assert np.allclose(alpha, alpha_tf)
     else:
-        out = R.encoder_decoder_greedy_decode(x, h0, p, 0, n)
+        out = R.encoder_decoder_generate(x, h0, p, n, 0)
         o, _ = R.encoder_decoder_forward(x, np.vstack([np.zeros((1, B), int), out[:-1]]), h0, p)
     assert out.shape == (n, B) and out.dtype == np.int64
     assert np.array_equal(out, o.argmax(axis=2))
@@ -275,7 +275,7 @@ def test_backward_cache_from_the_model():
         R.attention_encoder_decoder_backward(o, _fwd_cache())
 
 
-@pytest.mark.parametrize("decode", [R.attention_greedy_decode, R.encoder_decoder_greedy_decode])
+@pytest.mark.parametrize("decode", [R.attention_greedy_decode, R.encoder_decoder_generate])
 @pytest.mark.parametrize("arg,value", [("n", 0), ("n", 2.0), ("start", 99), ("start", -1)])
 def test_decode_bad_input(decode, arg, value):
     kw = _model_kw()

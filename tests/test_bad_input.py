@@ -47,12 +47,12 @@ def _step(seq):
 
 
 def _lm_params():
-    return {"U_xh": a(K, H), "W_hh": a(H, H), "b": a(H), "V_ho": a(H, K), "c": a(K)}
+    return {"U_xh": a(K, H), "W_hh": a(H, H), "b": a(H), "V_ho": a(H, K), "b_y": a(K)}
 
 
 def _ed_params():
     return {"U_enc": a(D, H), "W_enc": a(H, H), "b_enc": a(H), "U_dec": a(K, H), "W_dec": a(H, H),
-            "b_dec": a(H), "V_ho": a(H, K), "c": a(K)}
+            "b_dec": a(H), "V_ho": a(H, K), "b_y": a(K)}
 
 
 def _grads():
@@ -105,7 +105,7 @@ VALID = {
     "one_hot": (R.one_hot, lambda: dict(idx=ints(K, T, B), V=K)),
     "init_char_lm": (R.init_char_lm, lambda: dict(V=K, H=H)),
     "many_to_one_loss": (R.many_to_one_loss, lambda: dict(x=a(T, B, D), h0=a(B, H), params={
-        "U_xh": a(D, H), "W_hh": a(H, H), "b": a(H), "V_ho": a(H, K), "c": a(K)}, y=ints(K, B))),
+        "U_xh": a(D, H), "W_hh": a(H, H), "b": a(H), "V_ho": a(H, K), "b_y": a(K)}, y=ints(K, B))),
     "encoder_decoder_forward": (R.encoder_decoder_forward,
                                 lambda: dict(x=a(T, B, D), y_in=ints(K, T + 1, B), h0=a(B, H), params=_ed_params())),
     "encoder_decoder_loss": (R.encoder_decoder_loss, lambda: dict(x=a(T, B, D), y_in=ints(K, T + 1, B),

@@ -188,8 +188,8 @@ MISTAKES = [
     ("check_perplexity", (m(sm.perplexity, "pow10"),), ["perplexity is wrong", "10 ** loss"]),
     ("check_clip_by_value", (m(sm.clip_by_value, "abs"),), ["clipped['", "signs are lost"]),
     ("check_lstm_step_forward", (m(sm.lstm_step_forward, "c_tanh"),), ["c is wrong", "returned tanh(c)"]),
-    ("check_char_lm_loss", (m(sm.char_lm_loss, "dc_mean_T"),),
-     ["grads['c'] is wrong", "exactly 1/4 times the right value (T = 4 in this case)"]),
+    ("check_char_lm_loss", (m(sm.char_lm_loss, "db_y_mean_T"),),
+     ["grads['b_y'] is wrong", "exactly 1/4 times the right value (T = 4 in this case)"]),
     ("check_perplexity", (m(sm.perplexity, "exp_neg"),), ["perplexity is wrong", "exp(-loss)"]),
     ("check_perplexity", (m(sm.perplexity, "pow2"),), ["perplexity is wrong", "nats"]),
     ("check_perplexity", (m(sm.perplexity, "array"),), ["should be a single number", ".item()"]),
@@ -252,7 +252,7 @@ MISTAKES = [
     ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "context_every_step"),),
      ["logits is wrong", "INITIAL state only"]),
     ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "enc_first"),), ["logits is wrong", "FIRST"]),
-    ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "no_c"),), ["logits is wrong", "bias c"]),
+    ("check_encoder_decoder_forward", (m(sm.encoder_decoder_forward, "no_b_y"),), ["logits is wrong", "bias b_y"]),
     ("check_many_to_one_loss", (m(sm.many_to_one_loss, "dh_every_step"),),
      ["grads['U_xh'] is wrong", "enters at every time step"]),
     ("check_many_to_one_loss", (m(sm.many_to_one_loss, "grad_B"),), ["grads['U_xh'] is wrong", "B times too large"]),
@@ -952,7 +952,7 @@ def test_the_students_page_shows_a_message_as_a_check_prints_it():
 
 
 def test_a_mistake_that_would_spoil_a_right_output_is_not_blamed():
-    # only grads['c'] is divided by T: "the loss is averaged over time too" would be false (the loss is right)
+    # only grads['b_y'] is divided by T: "the loss is averaged over time too" would be false (the loss is right)
     with pytest.raises(AssertionError) as e:
-        ck.check_char_lm_loss(m(sm.char_lm_loss, "dc_mean_T"))
+        ck.check_char_lm_loss(m(sm.char_lm_loss, "db_y_mean_T"))
     assert "averaged over time too" not in flat(e.value) and "right: loss" in flat(e.value)

@@ -127,7 +127,7 @@ def test_softmax_cross_entropy(T, B, K, scale):
 def test_many_to_one_loss(T, B, D, H):
     rng = np.random.default_rng(8)
     K = 3
-    params = {**cell_params(rng, "rnn", D, H), "V_ho": rng.standard_normal((H, K)), "c": rng.standard_normal(K)}
+    params = {**cell_params(rng, "rnn", D, H), "V_ho": rng.standard_normal((H, K)), "b_y": rng.standard_normal(K)}
     x, h0, y = rng.standard_normal((T, B, D)), rng.standard_normal((B, H)), rng.integers(0, K, size=B)
     f = lambda: R.many_to_one_loss(x, h0, params, y)[0]
     check(f, params, R.many_to_one_loss(x, h0, params, y)[1], "many_to_one_loss")
@@ -138,7 +138,7 @@ def test_encoder_decoder(T, B, D, H):
     rng = np.random.default_rng(9)
     K, T_out = 4, T + 1
     shapes = {"U_enc": (D, H), "W_enc": (H, H), "b_enc": (H,), "U_dec": (K, H), "W_dec": (H, H), "b_dec": (H,),
-              "V_ho": (H, K), "c": (K,)}
+              "V_ho": (H, K), "b_y": (K,)}
     params = {k: rng.standard_normal(s) * 0.5 for k, s in shapes.items()}
     x, h0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H))
     y_in, y_out = rng.integers(0, K, size=(T_out, B)), rng.integers(0, K, size=(T_out, B))
@@ -155,7 +155,7 @@ def test_encoder_decoder(T, B, D, H):
 def test_char_lm_loss(T, B, V, H):
     rng = np.random.default_rng(10)
     params = R.init_char_lm(V, H, seed=1, scale=0.5)
-    params["b"], params["c"] = rng.standard_normal(H) * 0.5, rng.standard_normal(V) * 0.5
+    params["b"], params["b_y"] = rng.standard_normal(H) * 0.5, rng.standard_normal(V) * 0.5
     inputs, targets = rng.integers(0, V, size=(T, B)), rng.integers(0, V, size=(T, B))
     h0 = rng.standard_normal((B, H)) * 0.5
     f = lambda: R.char_lm_loss(params, inputs, targets, h0)[0]

@@ -80,7 +80,7 @@ def test_tbptt_is_the_sum_of_window_gradients_with_the_state_held_constant(k):
     assert np.allclose(h_last, h_f, rtol=0, atol=1e-14)
     for n in p:
         assert R.norm_rel_error(grads[n], expected[n]) < 1e-13, n
-    for n in ("V_ho", "c"):
+    for n in ("V_ho", "b_y"):
         assert R.norm_rel_error(grads[n], grads_f[n]) < 1e-13, n
     for n in ("W_hh", "U_xh", "b"):
         assert R.norm_rel_error(grads[n], grads_f[n]) > 1e-3, f"{n}: truncation should change the gradient"
@@ -274,7 +274,7 @@ def test_deep_transition_matches_its_formula_step_by_step():
     for t in range(3):
         z = np.tanh(x[t] @ p["U_xz"] + h @ p["W_hz"] + p["b_z"])
         h = np.tanh(z @ p["W_zh"] + h @ p["W_hh"] + p["b_h"])
-        o_t = np.tanh(h @ p["V_hq"] + p["b_q"]) @ p["V_qo"] + p["c"]
+        o_t = np.tanh(h @ p["V_hq"] + p["b_q"]) @ p["V_qo"] + p["b_y"]
         assert np.allclose(o[t], o_t, rtol=1e-13, atol=1e-13)
         assert np.allclose(cache.h[t], h, rtol=1e-13, atol=1e-13)
 

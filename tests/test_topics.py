@@ -368,7 +368,7 @@ def test_embedding_lm_matches_torch(case):
 
 def _lm(V=4, H=5, seed=50):
     p = R.init_char_lm(V, H, seed=seed, scale=1.0)
-    p["c"] = np.random.default_rng(seed).standard_normal(V)     # "c": renamed "b_y" with the output-bias rename
+    p["b_y"] = np.random.default_rng(seed).standard_normal(V)
     return p
 
 
@@ -380,7 +380,7 @@ def test_sequence_log_prob_matches_torch():
     x = torch.from_numpy(R.one_hot(np.array(seq[:-1])[:, None], V))
     with torch.no_grad():
         hs = module(x)[0][:, 0]
-        logp = torch.log_softmax(hs @ torch.from_numpy(p["V_ho"]) + torch.from_numpy(p["c"]), dim=1)
+        logp = torch.log_softmax(hs @ torch.from_numpy(p["V_ho"]) + torch.from_numpy(p["b_y"]), dim=1)
         want = sum(logp[len(prefix) - 1 + i, c].item() for i, c in enumerate(cont))
     assert R.rel_error(R.sequence_log_prob(p, prefix, cont), want) < TORCH_TOL
 
@@ -425,7 +425,7 @@ def test_scheduled_sampling_inputs():
 
 E2, IDX = np.zeros((5, 3)), np.array([[0, 1], [2, 3]])
 P_LM = {"U_xh": np.zeros((5, 4)), "W_hh": np.zeros((4, 4)), "b": np.zeros(4), "V_ho": np.zeros((4, 5)),
-        "c": np.zeros(5)}
+        "b_y": np.zeros(5)}
 BAD = [
     ("orthogonal_init", lambda: R.orthogonal_init(0), "n"),
     ("orthogonal_init", lambda: R.orthogonal_init(3, 2.5), "m"),

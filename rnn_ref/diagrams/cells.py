@@ -215,32 +215,38 @@ def draw_gru_cell():
               fontsize=FONT_SIZE - 3)
     _op(ax, (5.2, mid), r"$\times$")
     _gate(ax, (6.4, mid), r"$n\ \tanh$")
-    # input bus from x_t and h_{t-1} to the gates
-    ax.plot([0.65, 6.4], [0.35, 0.35], color=EDGE_COLOR, lw=1.4, zorder=2)
-    ax.plot([1.2, 1.2], [top - 0.25, 0.35], color=EDGE_COLOR, lw=1.4, zorder=2)
-    for gxk in (2.2, 3.5):
-        _line(ax, [(gxk, 0.35), (gxk, mid - 0.25)])
-    _line(ax, [(6.4, 0.35), (6.4, mid - 0.25)])
-    text(ax, (5.75, 0.65), r"$x_t W_{xn}$", fontsize=FONT_SIZE - 3, color=COLORS["gate"][1])
-    # reset applied after the matmul; h_{t-1} reaches W_hn through its own branch
-    _line(ax, [(1.2, 3.9), (5.2, 3.9), (5.2, 3.3 + 0.23)])
-    _dot(ax, (1.2, 3.9))
+    # two buses: x_t along the bottom (to r, z and the candidate), h_{t-1} one level up (to r and z)
+    ax.plot([0.65, 6.4], [0.35, 0.35], color=COLORS["x"][1], lw=1.4, zorder=2)
+    ax.plot([1.2, 1.2, 3.45], [top, 0.95, 0.95], color=EDGE_COLOR, lw=1.4, zorder=2)
     _dot(ax, (1.2, top))
+    for gxk in (2.2, 3.6):
+        if gxk == 2.2:
+            _dot(ax, (gxk - 0.15, 0.95))
+        _line(ax, [(gxk - 0.15, 0.95), (gxk - 0.15, mid - 0.25)])
+        _dot(ax, (gxk + 0.15, 0.35))
+        _line(ax, [(gxk + 0.15, 0.35), (gxk + 0.15, mid - 0.25)], color=COLORS["x"][1], bridge=True)
+    _line(ax, [(6.4, 0.35), (6.4, mid - 0.25)], color=COLORS["x"][1])
+    text(ax, (5.85, 0.62), r"$x_t W_{xn}$", fontsize=FONT_SIZE - 3, color=COLORS["gate"][1])
+    text(ax, (2.75, 0.12), r"$x_t$", fontsize=FONT_SIZE - 4, color=COLORS["x"][1])
+    text(ax, (2.75, 1.12), r"$h_{t-1}$", fontsize=FONT_SIZE - 4, color=EDGE_COLOR)
+    # reset applied after the matmul; h_{t-1} reaches W_hn through its own branch
+    _dot(ax, (1.2, 3.9))
+    _line(ax, [(1.2, 3.9), (5.2, 3.9), (5.2, 3.3 + 0.23)])
     _line(ax, [(5.2, 3.3 - 0.23), (5.2, mid + 0.22)])
-    _line(ax, [(2.2 + 0.375, mid), (2.6, 1.5), (5.2, 1.5), (5.2, mid - 0.22)])
+    _line(ax, [(2.2 + 0.375, mid), (2.75, mid), (2.75, 1.55), (5.2, 1.55), (5.2, mid - 0.22)], bridge=True)
     _line(ax, [(5.2 + 0.22, mid), (6.4 - 0.375, mid)])
     # the carry: h_t = z * h_{t-1} + (1 - z) * n
-    for xy, s in (((3.6, top), r"$\times$"), ((7.8, top), r"$+$"), ((7.8, 3.3), r"$\times$")):
-        _op(ax, xy, s)
+    for xy, sym in (((3.6, top), r"$\times$"), ((7.8, top), r"$+$"), ((7.8, 3.3), r"$\times$")):
+        _op(ax, xy, sym)
     _line(ax, [(0.9, top), (3.6 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
     _line(ax, [(3.6 + 0.22, top), (7.8 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
     _line(ax, [(7.8 + 0.22, top), (8.8, top)], color=COLORS["h"][1], lw=3.0)
     text(ax, (9.1, top), r"$h_t$", fontsize=FONT_SIZE)
     _line(ax, [(3.6, mid + 0.25), (3.6, top - 0.22)], bridge=True)
     text(ax, (3.35, 3.45), r"$z$", fontsize=FONT_SIZE - 2)
-    _line(ax, [(3.85, mid - 0.25), (3.85, 1.0), (8.6, 1.0), (8.6, 3.3), (7.8 + 0.22, 3.3)], color="#777777",
-          lw=1.2)
-    text(ax, (8.95, 2.3), r"$1-z$", fontsize=FONT_SIZE - 2)
+    _dot(ax, (3.6, 2.85))
+    _line(ax, [(3.6, 2.85), (7.3, 2.85), (7.3, 3.3), (7.8 - 0.22, 3.3)], color="#777777", lw=1.2, bridge=True)
+    text(ax, (6.4, 3.08), r"$1-z$", fontsize=FONT_SIZE - 2)
     _line(ax, [(6.4 + 0.375, mid), (7.8, mid), (7.8, 3.3 - 0.22)])
     _line(ax, [(7.8, 3.3 + 0.22), (7.8, top - 0.22)])
     return fig

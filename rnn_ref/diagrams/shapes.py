@@ -95,7 +95,7 @@ def draw_bptt_graph(T=4, dx=2.3):
         h = node(ax, (cx, rows["h"]), rf"$h_{{{s}}}$", kind="h")
         o = node(ax, (cx, rows["o"]), rf"$o_{{{s}}}$", kind="o")
         L = node(ax, (cx, rows["L"]), rf"$L_{{{s}}}$", kind="loss")
-        arrow(ax, x, h, r"$U_{xh}$", label_offset=(0.1, 0.0))
+        arrow(ax, x, h, r"$U_{xh}$", label_pos=0.3, label_offset=(0.1, 0.0))
         arrow(ax, h, o, r"$V_{ho}$", label_offset=(0.1, -0.25))
         arrow(ax, o, L)
         arrow(ax, prev, h, r"$W_{hh}$", label_offset=(-0.35, 0.25))
@@ -109,9 +109,9 @@ def draw_bptt_graph(T=4, dx=2.3):
     # through time: h_{t+1} -> h_t, bending below the forward arrow
     for t in range(len(hs) - 1, 0, -1):
         _grad_arrow(ax, hs[t], hs[t - 1], curve=-0.45)
-    for t, s in enumerate(labels):
-        text(ax, (dx * (t + 1) - 0.35, rows["h"] - 0.72), rf"$\partial L/\partial h_{{{s}}}$", fontsize=10,
-             color=GRAD_COLOR, ha="right")
+    for t, s in enumerate(labels):   # each node's total gradient, written under the node it belongs to
+        text(ax, (dx * (t + 1) + 0.12, rows["h"] - 0.55), rf"$\partial L/\partial h_{{{s}}}$", fontsize=10,
+             color=GRAD_COLOR, ha="left", va="top")
     return fig
 
 
@@ -145,8 +145,8 @@ def draw_tbptt(T=12, k=4, dx=1.25):
 
 
 def draw_parallel_vs_sequential(T=6, dx=0.9):
-    """Left: the input projection x_t @ U_xh for every t at once (no arrow between steps: one matmul).
-    Right: the recurrence h_t = tanh(a_t + h_{t-1} @ W_hh), a chain that must run one step after another.
+    """Left: the input projection xt_t = x_t @ U_xh + b (drawn as x-tilde) for every t at once (no arrow between steps: one matmul).
+    Right: the recurrence h_t = tanh(xt_t + h_{t-1} @ W_hh), a chain that must run one step after another.
 
     Returns the matplotlib Figure."""
     width = 2 * dx * T + 2.2
@@ -158,19 +158,19 @@ def draw_parallel_vs_sequential(T=6, dx=0.9):
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     for t in range(T):
         x = node(ax, (dx * t, 0.3), rf"$x_{{{t + 1}}}$", kind="x", radius=0.28, fontsize=10)
-        a = node(ax, (dx * t, 1.6), rf"$a_{{{t + 1}}}$", kind="plain", radius=0.28, fontsize=10)
+        a = node(ax, (dx * t, 1.6), rf"$\tilde x_{{{t + 1}}}$", kind="plain", radius=0.28, fontsize=10)
         arrow(ax, x, a)
-    text(ax, (dx * (T - 1) / 2, 2.35), r"$A = X\,U_{xh} + b$: all steps at once (depth 1)", fontsize=10)
+    text(ax, (dx * (T - 1) / 2, 2.35), r"$\tilde x_t = x_t U_{xh} + b$ for all $t$ at once (depth 1)", fontsize=10)
     off = dx * T + 1.2
     prev = None
     for t in range(T):
-        a = node(ax, (off + dx * t, 0.3), rf"$a_{{{t + 1}}}$", kind="plain", radius=0.28, fontsize=10)
+        a = node(ax, (off + dx * t, 0.3), rf"$\tilde x_{{{t + 1}}}$", kind="plain", radius=0.28, fontsize=10)
         h = node(ax, (off + dx * t, 1.6), rf"$h_{{{t + 1}}}$", kind="h", radius=0.28, fontsize=10)
         arrow(ax, a, h)
         if prev is not None:
             arrow(ax, prev, h)
         prev = h
-    text(ax, (off + dx * (T - 1) / 2, 2.35), r"$h_t = \tanh(a_t + h_{t-1} W_{hh})$: one after another (depth $T$)",
+    text(ax, (off + dx * (T - 1) / 2, 2.35), r"$h_t = \tanh(\tilde x_t + h_{t-1} W_{hh})$: one after another (depth $T$)",
          fontsize=10)
     return fig
 

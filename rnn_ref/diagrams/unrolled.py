@@ -1,6 +1,6 @@
 """The vanilla RNN as a graph: folded (one cell with a self-loop) and unrolled over time.
 
-    h_t = tanh(x_t @ U_xh + h_{t-1} @ W_hh + b),   o_t = h_t @ V_ho + c,   L_t = loss(o_t, y_t)
+    h_t = tanh(x_t @ U_xh + h_{t-1} @ W_hh + b),   o_t = h_t @ V_ho + b_y,   L_t = loss(o_t, y_t)
 
 The same three matrices label every time step of the unrolled graph: that is parameter sharing.
 """
