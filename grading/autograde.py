@@ -27,7 +27,7 @@ from rnn_ref._checking import set_hidden_secret
 
 from .pool import Pool, decode_result, options_to_json
 from .sandbox import Limits, SandboxUnavailable, check_available
-from .secret import course_secret, secret_path
+from .secret import course_secret, course_tag, secret_path
 
 
 def test_sources(db_url, course_id, notebook, assignment):
@@ -100,7 +100,9 @@ class CourseAutograde(Autograde):
         executor = self._executor()
         if executor is None:   # configured without the sandbox: nbgrader's own loop
             return super().convert_notebooks()
-        options = options_to_json(executor.options())
+        options = executor.options()
+        options.limits.tag = course_tag(self.coursedir.root)
+        options = options_to_json(options)
         set_hidden_secret(course_secret(self.coursedir.root))
         # the workers, not this process, run the checks: a student's calls of rnn_ref land in a process with a
         # memory limit, and this one only keeps the gradebook

@@ -46,6 +46,7 @@ class Limits:
     file_mb: int = 16           # largest file it may write
     tmp_mb: int = 64            # its private /tmp
     open_files: int = 64
+    tag: str = ""               # set as GRADER_TAG in the sandbox: tells a course's sandboxes apart in `ps e`
 
 
 @dataclass
@@ -107,7 +108,7 @@ def command(limits, in_fd, out_fd, uid):
         cmd += ["--ro-bind", os.path.join(HERE, f), f"/sandbox/{f}"]
     env = {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/.mpl",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONDONTWRITEBYTECODE": "1", "GRADER_TAG": limits.tag}
     for k, v in env.items():
         cmd += ["--setenv", k, v]
     cmd += ["--chdir", "/tmp", "--", shutil.which("prlimit") or "/usr/bin/prlimit",

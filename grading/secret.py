@@ -4,8 +4,14 @@ Hidden check cases are drawn from it (rnn_ref._checking.case_rng), so neither th
 student's code can know them. It lives in <course>/.grader/secret (mode 0600, ignored by git); the sandbox
 cannot see the course folder at all.
 """
+import hashlib
 import os
 import secrets
+
+
+def course_tag(root):
+    """A short label of the course at `root` (its sandboxes carry it as GRADER_TAG); not a secret."""
+    return hashlib.sha256(os.path.abspath(root).encode()).hexdigest()[:12]
 
 
 def secret_path(root):

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
 import threading
 
 import nbformat
@@ -165,9 +164,19 @@ def _hashes(paths):
     return out
 
 
-def _sandbox_processes():
-    ps = subprocess.run(["ps", "-eo", "uid=,pid=,args="], capture_output=True, text=True).stdout
-    return [line for line in ps.splitlines() if 60000 <= int(line.split()[0]) < 65000]
+def _sandbox_processes(course):
+    """The processes still running in this course's sandboxes (other tests' sandboxes carry other tags)."""
+    from grading.secret import course_tag
+    mark = f"GRADER_TAG={course_tag(course)}".encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if mark in f.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
 
 
 class _Listener:
@@ -238,7 +247,7 @@ def test_hostile_submissions_score_what_their_code_deserves(tmp_path):
     # nothing outside the attackers' folders changed, nothing crossed the network, nothing outlived the run
     assert _hashes(watched) == before
     assert listener.seen == []
-    assert _sandbox_processes() == []
+    assert _sandbox_processes(course) == []
     assert not os.path.exists("/tmp/pwned")
     # no secret in any notebook or feedback page; output capped; student HTML escaped
     solution_text = "### BEGIN SOLUTION"     # only in the solution notebook: a submission never has it
