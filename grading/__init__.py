@@ -1,0 +1,1 @@
+"""Instructor tooling for the course's nbgrader pipeline (not needed by students)."""
