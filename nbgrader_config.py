@@ -114,3 +114,30 @@ c.Autograde.sanitize_preprocessors = [ReportTampering, ClearOutput, DeduplicateI
                                       OverwriteCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [Execute, ReportFailures, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+
+# ---- term settings: due dates, late penalty, zip_collect, feedback, export ----
+# Instructor tooling from the grading/ package (book/exercises/instructors.md explains each setting).
+import sys as _sys  # noqa: E402
+
+_sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # `grading` when nbgrader runs from the course root
+from grading import hooks as _hooks, quiet as _quiet  # noqa: E402
+
+# Quiet logs: nbgrader's gradebook without SQLAlchemy's autoflush warnings; kernels over IPC, not plain TCP.
+_quiet.install_gradebook_fix()
+for _key, _value in _quiet.ipc_kernel_settings().items():
+    c.KernelManager[_key] = _value
+
+# Before each submission is autograded: a misnamed notebook is renamed to the expected name (grading/names.py),
+# and the assignment's due date is copied from the due-dates file into gradebook.db (grading/late.py).
+_hooks.install()
+c.DueDates.path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grading", "due_dates.toml")
+
+# Late work: 10 % of the score per started day after the due date, at most 50 %; up to 15 minutes late is on time.
+c.AssignLatePenalties.plugin_class = "grading.late.LatePenalty"
+c.LatePenalty.percent_per_day = 10.0
+c.LatePenalty.max_percent = 50.0
+c.LatePenalty.grace_minutes = 15.0
+
+# nbgrader export: nbgrader's columns plus submitted, hours_late and days_late (grading/export.py).
+c.ExportApp.plugin_class = "grading.export.LateCsvExport"
