@@ -141,3 +141,8 @@ c.LatePenalty.grace_minutes = 15.0
 
 # nbgrader export: nbgrader's columns plus submitted, hours_late and days_late (grading/export.py).
 c.ExportApp.plugin_class = "grading.export.LateCsvExport"
+
+# nbgrader zip_collect: the "download all submissions" archives of Moodle and Canvas, put unchanged in
+# downloaded/<assignment>/archive/ (file-name layouts and student ids: grading/collect.py).
+c.ZipCollectApp.collector_plugin = "grading.collect.LmsCollector"
+c.LmsCollector.layouts = ["moodle", "moodle_flat", "canvas"]
