@@ -146,3 +146,18 @@ c.ExportApp.plugin_class = "grading.export.LateCsvExport"
 # downloaded/<assignment>/archive/ (file-name layouts and student ids: grading/collect.py).
 c.ZipCollectApp.collector_plugin = "grading.collect.LmsCollector"
 c.LmsCollector.layouts = ["moodle", "moodle_flat", "canvas"]
+
+# nbgrader generate_feedback: math renders offline (MathJax inlined from _static/mathjax, fetched by
+# `make mathjax`) and student HTML in markdown answers and outputs is sanitized (no scripts, no event handlers).
+import nbgrader as _nbgrader  # noqa: E402
+
+_here = os.path.dirname(os.path.abspath(__file__))
+# The template folder is named like nbgrader's, "feedback" (which nbgrader's API and formgrader force), and is
+# found first: its feedback_offline.html.j2 extends nbgrader's feedback/index.html.j2.
+c.HTMLExporter.template_name = "feedback"
+c.HTMLExporter.template_file = "feedback_offline.html.j2"
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(_here, "grading", "templates"),
+    os.path.join(os.path.dirname(_nbgrader.__file__), "server_extensions", "formgrader", "templates")]
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "grading.feedback.clean_html"}   # keeps markdown's tags, drops scripts
