@@ -131,7 +131,8 @@ for _key, _value in _quiet.ipc_kernel_settings().items():
 # Before each submission is autograded: a misnamed notebook is renamed to the expected name (grading/names.py),
 # and the assignment's due date is copied from the due-dates file into gradebook.db (grading/late.py).
 _hooks.install()
-c.DueDates.path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grading", "due_dates.toml")
+_grading_dir = os.path.dirname(os.path.abspath(_hooks.__file__))   # the grading package (a copied config finds it too)
+c.DueDates.path = os.path.join(_grading_dir, "due_dates.toml")
 
 # Late work: 10 % of the score per started day after the due date, at most 50 %; up to 15 minutes late is on time.
 c.AssignLatePenalties.plugin_class = "grading.late.LatePenalty"
@@ -151,13 +152,12 @@ c.LmsCollector.layouts = ["moodle", "moodle_flat", "canvas"]
 # `make mathjax`) and student HTML in markdown answers and outputs is sanitized (no scripts, no event handlers).
 import nbgrader as _nbgrader  # noqa: E402
 
-_here = os.path.dirname(os.path.abspath(__file__))
 # The template folder is named like nbgrader's, "feedback" (which nbgrader's API and formgrader force), and is
 # found first: its feedback_offline.html.j2 extends nbgrader's feedback/index.html.j2.
 c.HTMLExporter.template_name = "feedback"
 c.HTMLExporter.template_file = "feedback_offline.html.j2"
 c.HTMLExporter.extra_template_basedirs = [
-    os.path.join(_here, "grading", "templates"),
+    os.path.join(_grading_dir, "templates"),
     os.path.join(os.path.dirname(_nbgrader.__file__), "server_extensions", "formgrader", "templates")]
 c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.filters = {"clean_html": "grading.feedback.clean_html"}   # keeps markdown's tags, drops scripts

@@ -118,7 +118,7 @@ def main(argv=None):
                        if os.path.exists(os.path.join(ROOT, "solutions", d, d + ".ipynb")))
     p = argparse.ArgumentParser(prog="python -m grading.key", description=__doc__.split("\n")[0])
     p.add_argument("names", nargs="*", help=f"assignments (default: all {len(names_all)})")
-    p.add_argument("--out", default=os.path.join(ROOT, "keys"), help="folder for the pages (default: keys/)")
+    p.add_argument("--out", default="keys", help="folder for the pages (default: keys/ in the current folder, the course root)")
     args = p.parse_args(argv)
     unknown = [n for n in args.names if n not in names_all]
     if unknown:
