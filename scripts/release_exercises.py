@@ -12,7 +12,6 @@ Run it with the virtualenv's bin/ on PATH (nbgrader runs `alembic` from PATH to 
 import argparse
 import contextlib
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -110,29 +109,6 @@ def _quiet_alembic():
         logger.setLevel(old)
 
 
-def published_base_url():
-    """The book's published address, html.baseurl in _config.yml (ends with '/')."""
-    import yaml
-    with open(os.path.join(ROOT, "_config.yml"), encoding="utf-8") as f:
-        base = (yaml.safe_load(f).get("html") or {}).get("baseurl") or ""
-    if not base.startswith(("http://", "https://")):
-        raise ValueError(f"_config.yml: html.baseurl must be the book's published http(s) address, got {base!r}")
-    return base.rstrip("/") + "/"
-
-
-CHAPTER_LINK = re.compile(r"\]\(\.\./([0-9A-Za-z_-]+)\.md(#[^)]*)?\)")
-
-
-def link_chapters(nb, base=None):
-    """Markdown links to chapters, relative to the source (`../05_bptt.md`), become links to the published
-    chapter (`<baseurl>book/05_bptt.html`): they work in a downloaded notebook and in feedback HTML."""
-    base = base or published_base_url()
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            cell.source = CHAPTER_LINK.sub(lambda m: f"]({base}book/{m.group(1)}.html{m.group(2) or ''})", cell.source)
-    return nb
-
-
 def generate(names=None):
     """{name: the student notebook's bytes} as generate_assignment makes them from solutions/ right now."""
     names = names or ASSIGNMENTS
@@ -145,7 +121,7 @@ def generate(names=None):
                 raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n"
                                    f"{result.get('log', '')}\n{result.get('error', '')}")
             path = os.path.join(tmp, "release", name, name + ".ipynb")
-            out[name] = canonical(link_chapters(nbformat.read(path, as_version=4)))
+            out[name] = canonical(nbformat.read(path, as_version=4))
     return out
 
 

@@ -89,3 +89,5 @@ def test_feedback_renders_math_offline_and_student_html_is_inert(tmp_path):
     assert any("MathJax" in s and "inlineMath" in s for s in page.scripts)   # the configuration
     assert any(len(s) > 1_000_000 and "MathJax" in s for s in page.scripts)  # tex-svg.js itself, inlined
     assert "(Score: 10.0 / 12.0)" in text
+    from grading.links import published_base_url
+    assert f'href="{published_base_url()}book/03_forward.html"' in text   # "Read first" works outside the book

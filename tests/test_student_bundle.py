@@ -52,7 +52,7 @@ def test_bundle_holds_the_notebooks_the_wheel_and_a_readme(bundle):
 
 
 def test_chapter_links_in_student_notebooks_point_to_the_published_book():
-    from release_exercises import published_base_url
+    from grading.links import published_base_url
     base = published_base_url()
     for a in ASSIGNMENTS:
         nb = nbformat.read(os.path.join(ROOT, "book", "exercises", f"{a}.ipynb"), as_version=4)
@@ -113,3 +113,23 @@ def test_fresh_venv_from_the_bundle_runs_a_solved_notebook(bundle, tmp_path):
     assert result["rnn_ref"].startswith(str(work / ".venv")), result["rnn_ref"]   # the wheel, not the checkout
     assert result["tests"] == ["test_rnn_step_forward", "test_rnn_forward"]
     assert result["errors"] == []
+
+
+@pytest.mark.venv
+def test_pins_resolve_on_the_python_floor_and_not_below(tmp_path):
+    """requirements.txt (less `-e .`) resolves for the floor's Python, and not for the version below it: the floor
+    stated everywhere is the real one. A dry run against pip's registry (about 40 s)."""
+    floor = student_bundle.python_floor(__import__("pathlib").Path(ROOT))
+    major, minor = map(int, floor.split("."))
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("".join(line for line in open(os.path.join(ROOT, "requirements.txt"))
+                            if not line.startswith("-e")))
+
+    def resolve(version):
+        return subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                               "--only-binary=:all:", "--python-version", version, "--target", str(tmp_path / version),
+                               "-q", "-r", str(reqs)], capture_output=True, text=True, timeout=600)
+    on_floor = resolve(floor)
+    assert on_floor.returncode == 0, on_floor.stderr[-3000:]
+    below = resolve(f"{major}.{minor - 1}")
+    assert below.returncode != 0 and "Requires-Python" in below.stderr
