@@ -159,12 +159,14 @@ c.LmsCollector.layouts = ["moodle", "moodle_flat", "canvas"]
 # `make mathjax`) and student HTML in markdown answers and outputs is sanitized (no scripts, no event handlers).
 import nbgrader as _nbgrader  # noqa: E402
 
-# The template folder is named like nbgrader's, "feedback" (which nbgrader's API and formgrader force), and is
-# found first: its feedback_offline.html.j2 extends nbgrader's feedback/index.html.j2.
-c.HTMLExporter.template_name = "feedback"
-c.HTMLExporter.template_file = "feedback_offline.html.j2"
-c.HTMLExporter.extra_template_basedirs = [
+# Scoped to generate_feedback (c.GenerateFeedback.HTMLExporter: the exporter whose parent is GenerateFeedback), so
+# the formgrader's own HTMLExporter keeps its templates. The template folder is named like nbgrader's, "feedback"
+# (which nbgrader's API forces), and is found first: its feedback_offline.html.j2 extends nbgrader's index.html.j2.
+_feedback = c.GenerateFeedback.HTMLExporter
+_feedback.template_name = "feedback"
+_feedback.template_file = "feedback_offline.html.j2"
+_feedback.extra_template_basedirs = [
     os.path.join(_grading_dir, "templates"),
     os.path.join(os.path.dirname(_nbgrader.__file__), "server_extensions", "formgrader", "templates")]
-c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.filters = {"clean_html": "grading.feedback.clean_html"}   # keeps markdown's tags, drops scripts
+_feedback.sanitize_html = True
+_feedback.filters = {"clean_html": "grading.feedback.clean_html"}   # keeps markdown's tags, drops scripts
