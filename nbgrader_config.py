@@ -134,8 +134,9 @@ _hooks.install()
 _grading_dir = os.path.dirname(os.path.abspath(_hooks.__file__))   # the grading package (a copied config finds it too)
 c.DueDates.path = os.path.join(_grading_dir, "due_dates.toml")
 
-# nbgrader generate_assignment: chapter links (../05_bptt.md) become links to the published book (html.baseurl in
-# _config.yml), so they work in a downloaded notebook, on a hub and in feedback (grading/links.py).
+# nbgrader generate_assignment: chapter links (../05_bptt.md) become links to the published book
+# (course_published_url in _config.yml), so they work in a downloaded notebook, on a hub and in feedback
+# (grading/links.py).
 from nbgrader.converters import GenerateAssignment as _GenerateAssignment  # noqa: E402
 
 c.GenerateAssignment.preprocessors = (["grading.links.PublishedChapterLinks"]

@@ -7,8 +7,9 @@ whose chapter links point to the published book), a wheel of ``rnn_ref`` built f
 else but pip's registry (for numpy and JupyterLab).
 
 It also points the book's own links to chapters back inside the site: the student notebooks link to the
-published chapters (``<html.baseurl>book/05_bptt.html``), which in the built book become relative links, so the
-offline site stays offline.
+published chapters (``<course_published_url>book/05_bptt.html``, grading/links.py), which in the built book
+become relative links, so the offline site stays offline. ``course_published_url`` is a Sphinx config value that
+this extension registers; _config.yml sets it (sphinx: config:).
 """
 import os
 import shutil
@@ -80,17 +81,23 @@ def build_bundle(root, out_dir, base):
 
 
 def _bundle(app):
+    from sphinx.util import logging
+
     if app.builder.format != "html":
         return
+    root = Path(app.confdir)
+    if not (root / "pyproject.toml").exists() or not (root / "rnn_ref").is_dir():
+        logging.getLogger(__name__).info("student bundle: skipped (no pyproject.toml and rnn_ref/ beside _config.yml)")
+        return
     out_dir = Path(app.outdir).parent / "student-bundle"
-    build_bundle(app.confdir, out_dir, app.config.html_baseurl)
+    build_bundle(root, out_dir, app.config.course_published_url)
     app.config.html_extra_path = list(app.config.html_extra_path) + [str(out_dir)]
 
 
 def _published_links_to_relative(app, doctree, docname):
     from docutils import nodes
 
-    base = (app.config.html_baseurl or "").rstrip("/") + "/"
+    base = (app.config.course_published_url or "").rstrip("/") + "/"
     if base == "/" or app.builder.format != "html":
         return
     for ref in doctree.traverse(nodes.reference):
@@ -104,6 +111,7 @@ def _published_links_to_relative(app, doctree, docname):
 
 
 def setup(app):
+    app.add_config_value("course_published_url", "", "html", types=[str])
     app.connect("builder-inited", _bundle)
     app.connect("doctree-resolved", _published_links_to_relative)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

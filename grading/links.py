@@ -3,7 +3,8 @@
 The source notebooks link to the chapters relative to the repository (``[BPTT](../05_bptt.md)``), which is dead
 in a downloaded notebook, on a JupyterHub and in feedback HTML. ``PublishedChapterLinks``, the first of
 ``nbgrader generate_assignment``'s preprocessors (nbgrader_config.py), rewrites them to the published chapter,
-``<html.baseurl>book/05_bptt.html``, with the base URL set once in _config.yml. The student versions in the
+``<course_published_url>book/05_bptt.html``, with the address set once in _config.yml
+(``sphinx: config: course_published_url``). The student versions in the
 book (scripts/release_exercises.py runs the same generate_assignment) get the same links, and the book's own
 build turns them back into relative links (_ext/student_bundle.py), so the site stays offline.
 """
@@ -19,12 +20,13 @@ CHAPTER_LINK = re.compile(r"\]\(\.\./([0-9A-Za-z_-]+)\.md(#[^)]*)?\)")
 
 
 def published_base_url(config_path=os.path.join(ROOT, "_config.yml")):
-    """The book's published address, html.baseurl in _config.yml (ends with '/')."""
+    """The book's published address, sphinx.config.course_published_url in _config.yml (ends with '/')."""
     import yaml
     with open(config_path, encoding="utf-8") as f:
-        base = (yaml.safe_load(f).get("html") or {}).get("baseurl") or ""
+        base = (((yaml.safe_load(f) or {}).get("sphinx") or {}).get("config") or {}).get("course_published_url") or ""
     if not base.startswith(("http://", "https://")):
-        raise ValueError(f"{config_path}: html.baseurl must be the book's published http(s) address, got {base!r}")
+        raise ValueError(f"{config_path}: sphinx.config.course_published_url must be the book's published http(s) "
+                         f"address, got {base!r}")
     return base.rstrip("/") + "/"
 
 
