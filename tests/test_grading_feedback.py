@@ -54,6 +54,18 @@ def test_sanitizer_keeps_markdown_and_drops_what_runs():
     assert active_attack(page) == []
 
 
+def test_the_feedback_template_is_in_git():
+    """nbgrader's folders are ignored at the top only: the course's feedback template folder must be committed."""
+    import subprocess
+    for path in ("grading/templates/feedback/feedback_offline.html.j2", "grading/templates/feedback/conf.json",
+                 "grading/templates/feedback/mathjax"):
+        assert os.path.lexists(os.path.join(ROOT, path)), path
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
+        assert ignored.returncode == 1, f"{path} is git-ignored"
+    for generated in ("feedback/alice/a1/a1.html", "submitted/alice/a1/a1.ipynb", "keys/a1.html", "grades-a1.csv"):
+        assert subprocess.run(["git", "check-ignore", "-q", generated], cwd=ROOT).returncode == 0, generated
+
+
 def test_detector_sees_the_attack_when_unsanitized():
     page = Page()
     page.feed("<p>" + ATTACK + "</p>")
