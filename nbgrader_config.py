@@ -119,3 +119,61 @@ c.Autograde.sanitize_preprocessors = [ReportTampering, ClearOutput, DeduplicateI
                                       OverwriteCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [SandboxedExecute, ReportFailures, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties]
+
+
+
+# ---- term settings: due dates, late penalty, zip_collect, feedback, export ----
+# Instructor tooling from the grading/ package (book/exercises/instructors.md explains each setting).
+import sys as _sys  # noqa: E402
+
+_sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # `grading` when nbgrader runs from the course root
+from grading import hooks as _hooks, quiet as _quiet  # noqa: E402
+
+# Quiet logs: nbgrader's gradebook without SQLAlchemy's autoflush warnings; kernels over IPC, not plain TCP.
+_quiet.install_gradebook_fix()
+for _key, _value in _quiet.ipc_kernel_settings().items():
+    c.KernelManager[_key] = _value
+
+# Before each submission is autograded: a misnamed notebook is renamed to the expected name (grading/names.py),
+# and the assignment's due date is copied from the due-dates file into gradebook.db (grading/late.py).
+_hooks.install()
+_grading_dir = os.path.dirname(os.path.abspath(_hooks.__file__))   # the grading package (a copied config finds it too)
+c.DueDates.path = os.path.join(_grading_dir, "due_dates.toml")
+
+# nbgrader generate_assignment: chapter links (../05_bptt.md) become links to the published book
+# (course_published_url in _config.yml), so they work in a downloaded notebook, on a hub and in feedback
+# (grading/links.py).
+from nbgrader.converters import GenerateAssignment as _GenerateAssignment  # noqa: E402
+
+c.GenerateAssignment.preprocessors = (["grading.links.PublishedChapterLinks"]
+                                      + list(_GenerateAssignment.class_traits()["preprocessors"].default()))
+
+# Late work: 10 % of the score per started day after the due date, at most 50 %; up to 15 minutes late is on time.
+c.AssignLatePenalties.plugin_class = "grading.late.LatePenalty"
+c.LatePenalty.percent_per_day = 10.0
+c.LatePenalty.max_percent = 50.0
+c.LatePenalty.grace_minutes = 15.0
+
+# nbgrader export: nbgrader's columns plus submitted, hours_late and days_late (grading/export.py).
+c.ExportApp.plugin_class = "grading.export.LateCsvExport"
+
+# nbgrader zip_collect: the "download all submissions" archives of Moodle and Canvas, put unchanged in
+# downloaded/<assignment>/archive/ (file-name layouts and student ids: grading/collect.py).
+c.ZipCollectApp.collector_plugin = "grading.collect.LmsCollector"
+c.LmsCollector.layouts = ["moodle", "moodle_flat", "canvas"]
+
+# nbgrader generate_feedback: math renders offline (MathJax inlined from _static/mathjax, fetched by
+# `make mathjax`) and student HTML in markdown answers and outputs is sanitized (no scripts, no event handlers).
+import nbgrader as _nbgrader  # noqa: E402
+
+# Scoped to generate_feedback (c.GenerateFeedback.HTMLExporter: the exporter whose parent is GenerateFeedback), so
+# the formgrader's own HTMLExporter keeps its templates. The template folder is named like nbgrader's, "feedback"
+# (which nbgrader's API forces), and is found first: its feedback_offline.html.j2 extends nbgrader's index.html.j2.
+_feedback = c.GenerateFeedback.HTMLExporter
+_feedback.template_name = "feedback"
+_feedback.template_file = "feedback_offline.html.j2"
+_feedback.extra_template_basedirs = [
+    os.path.join(_grading_dir, "templates"),
+    os.path.join(os.path.dirname(_nbgrader.__file__), "server_extensions", "formgrader", "templates")]
+_feedback.sanitize_html = True
+_feedback.filters = {"clean_html": "grading.feedback.clean_html"}   # keeps markdown's tags, drops scripts

@@ -10,6 +10,11 @@
    chapter's executed notebook (myst-nb's <build>/jupyter_execute/<page>.ipynb) is copied next to the sources
    and offered as ".ipynb" as well, with its outputs, ready to open in Jupyter.
 
+4. The chapters' kernels talk to the build over IPC (Unix sockets in a private directory), not plain TCP: ipykernel 7
+   warns "Kernel is running over TCP without encryption" once per kernel started over TCP (12 lines a build).
+   myst-nb's executor asks jupyter_client for AsyncKernelManager when it starts a kernel; here that name is a
+   subclass whose default transport is IPC.
+
 This folder sits outside _static/, so it is not copied into the site; `exclude_patterns` keeps Sphinx from reading it.
 """
 
@@ -52,7 +57,35 @@ def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def _kernels_over_ipc(app, config):
+    import atexit
+    import os
+    import shutil
+    import tempfile
+    import uuid
+
+    import jupyter_client
+    from traitlets import CaselessStrEnum, default
+
+    if getattr(jupyter_client.AsyncKernelManager, "_book_ipc", False):
+        return
+    # Unix socket paths must stay short (about 100 bytes): a fresh directory straight under /tmp.
+    sockets = tempfile.mkdtemp(prefix="rnnbook-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    atexit.register(shutil.rmtree, sockets, True)
+
+    class IPCKernelManager(jupyter_client.AsyncKernelManager):
+        _book_ipc = True
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _ip_in_private_dir(self):
+            return os.path.join(sockets, uuid.uuid4().hex[:12])
+
+    jupyter_client.AsyncKernelManager = IPCKernelManager
+
+
 def setup(app):
+    app.connect("config-inited", _kernels_over_ipc)
     app.connect("html-page-context", _offer_executed_notebook, priority=400)   # before the theme's buttons (501)
     app.connect("config-inited", _drop_vendored_assets, priority=900)
     app.connect("html-page-context", _drop_thebe, priority=900)

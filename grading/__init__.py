@@ -1,1 +1,2 @@
-"""The course's grading tools for instructors: the sandboxed, trusted autograder behind `nbgrader autograde`."""
+"""Instructor tooling for the course's nbgrader pipeline (not needed by students): the sandboxed, trusted autograder
+behind `nbgrader autograde`, and the term's settings (due dates, late work, collecting, feedback, export)."""

@@ -56,11 +56,12 @@ class Course:
     """An nbgrader course directory at `root` using the repository's nbgrader_config.py settings, with the
     solutions as source, driven in-process through NbGraderAPI (one gradebook per course directory)."""
 
-    def __init__(self, root, timeout=None, log_level="WARN"):
+    def __init__(self, root, timeout=None, log_level="WARN", **settings):
+        """settings: more configuration on top, {"DueDates.path": ...} (as keyword arguments with ** )."""
         self.root = os.path.abspath(root)
         os.makedirs(self.root, exist_ok=True)
         self.ipc = _ipc_dir()
-        overrides = {"KernelManager.transport": "ipc", "KernelManager.ip": os.path.join(self.ipc, "k")}
+        overrides = {"KernelManager.transport": "ipc", "KernelManager.ip": os.path.join(self.ipc, "k"), **settings}
         if timeout is not None:
             overrides["SandboxedExecute.timeout"] = timeout
         self.cfg = release_exercises.course_config(self.root, **overrides)
@@ -102,11 +103,13 @@ class Course:
         return os.path.join(self.root, "feedback", student, name, name + ".html")
 
     def export(self, path=None):
-        """nbgrader export (the CSV plugin): one row per student and assignment."""
+        """nbgrader export with the course's export plugin (nbgrader_config.py): one row per student and assignment."""
         from nbgrader.plugins import CsvExportPlugin
+        from traitlets.utils.importstring import import_item
 
         path = path or os.path.join(self.root, "grades.csv")
-        plugin = CsvExportPlugin(config=self.cfg)
+        cls = self.cfg.ExportApp.get("plugin_class", CsvExportPlugin)
+        plugin = (import_item(cls) if isinstance(cls, str) else cls)(config=self.cfg)
         plugin.to = path
         with self.gradebook() as gb:
             plugin.export(gb)
