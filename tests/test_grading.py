@@ -88,6 +88,8 @@ def test_bad_submissions_cost_only_their_authors(course):
     zoo = a1_zoo(release, nbformat.read(solution_path(name), as_version=4))
     for student, (nb, _) in zoo.items():
         c.submit(student, name, nb)
+    # a browser's second download of the notebook: graded under the expected name, with a log line
+    os.rename(c.submitted_path("solution", name), c.submitted_path("solution", name).replace(".ipynb", " (1).ipynb"))
 
     result = c.autograde(name)            # every student in one run
     log = result.get("log", "")
@@ -106,7 +108,9 @@ def test_bad_submissions_cost_only_their_authors(course):
         assert any(words in line for line in lines), (student, words, log)
     assert "There was an error processing assignment 'a1_forward' for student 'not_json'" in log
     assert "Notebook does not appear to be JSON" in log
-    for student in ("solution", "untouched", "half_done", "warnings"):
+    assert "student 'solution', a1_forward: no a1_forward.ipynb; graded the only notebook, 'a1_forward (1).ipynb'" \
+        in log, log
+    for student in ("untouched", "half_done", "warnings"):
         assert f"'{student}'" not in log, f"{student} should raise no alarm:\n{log}"
 
     result = c.generate_feedback(name)

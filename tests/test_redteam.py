@@ -256,7 +256,8 @@ def test_hostile_submissions_score_what_their_code_deserves(tmp_path):
         text = open(path, encoding="utf-8").read()
         assert secret not in text, path
         assert solution_text not in text, path
-        assert os.path.getsize(path) < 2_000_000, path
+        honest = path.replace(os.sep + path.split(os.sep)[-3] + os.sep, os.sep + "honest" + os.sep)
+        assert os.path.getsize(path) < os.path.getsize(honest) + 200_000, path   # output capped
         if path.endswith(".html"):
             assert "<script>alert(" not in text and "<img src=x" not in text, path
             assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text, path
