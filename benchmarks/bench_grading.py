@@ -132,8 +132,9 @@ def main():
         f"(1/5/15 min) {load_before} before and {load_after} after (a load well above 1 on 2 cores means other "
         "jobs shared the machine: read the numbers as upper bounds).",
         "",
-        f"Autograding through nbgrader's Python API (`NbGraderAPI.autograde`, in one process; each call starts a "
-        "fresh kernel and runs the whole notebook, hidden tests included). One correct submission per call, "
+        f"Autograding through nbgrader's Python API (`NbGraderAPI.autograde`, in one process, with the course's "
+        "grader: each call starts its grading workers, runs the notebook in a sandbox and its checks, hidden tests "
+        "included, in the trusted process). One correct submission per call, "
         f"{args.repeats} calls (students) per assignment, each assignment in a new course directory.",
         "",
         "| Assignment | first call (s) | later calls (s, mean) |",
@@ -157,8 +158,9 @@ def main():
         f"| generate_feedback | {cls['feedback']:.1f} | {cls['feedback'] / n:.2f} |",
         f"| export (CSV) | {cls['export']:.2f} | |",
         "",
-        "nbgrader grades submissions one after another (one kernel at a time), so a second core does not speed "
-        "up one run.",
+        "The course's grader works on as many submissions at once as there are cores; `a4_char_lm` and "
+        "`a9_attention` cost more because their training-run checks call the student's step hundreds of times "
+        "across the sandbox (`benchmarks/bench_class.py` times a class of 300).",
         "",
     ]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
