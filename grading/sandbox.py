@@ -88,6 +88,10 @@ def command(limits, in_fd, out_fd, uid):
             p = os.path.dirname(p)
         return [a for d in reversed(out) for a in ("--perms", "0755", "--dir", d)]
 
+    # /tmp first: the Python environment may itself live under /tmp, and its mount must land on this tmpfs
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp_mb << 20),
+            "--tmpfs", "/tmp"]
+    made.update({"/proc", "/dev", "/tmp"})
     for d in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.islink(d):
             cmd += ["--symlink", os.readlink(d), d]
@@ -101,9 +105,7 @@ def command(limits, in_fd, out_fd, uid):
         cmd += parents(m) + ["--ro-bind", m, m]
     for h in _hidden(sites):
         cmd += ["--tmpfs", h]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp",
-            "--perms", "0755", "--dir", "/sandbox"]
+    cmd += ["--perms", "0755", "--dir", "/sandbox"]
     for f in ("worker.py", "wire.py"):
         cmd += ["--ro-bind", os.path.join(HERE, f), f"/sandbox/{f}"]
     env = {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
@@ -272,7 +274,8 @@ class Sandbox:
 
     def _stderr(self):
         try:
-            return self.proc.stderr.read(2000).decode(errors="replace").strip() if self.proc.poll() is not None else ""
+            self.proc.wait(timeout=5)
+            return self.proc.stderr.read(2000).decode(errors="replace").strip()
         except Exception:
             return ""
 

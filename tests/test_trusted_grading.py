@@ -150,6 +150,16 @@ def test_as_a_normal_user_the_sandbox_maps_it_to_nobody(monkeypatch):
     assert "--unshare-net" in cmd and "--unshare-pid" in cmd and "--die-with-parent" in cmd
 
 
+def test_a_python_environment_under_tmp_is_mounted_on_the_sandboxs_tmp(monkeypatch):
+    """A course cloned under /tmp (as CI may do): the sandbox's own /tmp must not hide its Python."""
+    import grading.sandbox as sb
+    monkeypatch.setattr(sb, "_python_dirs", lambda: (["/tmp/c/.venv"], ["/tmp/c/.venv/lib/python3.11/site-packages"]))
+    cmd = sb.command(Limits(), 5, 6, 60001)
+    tmpfs = next(i for i, a in enumerate(cmd) if a == "--tmpfs" and cmd[i + 1] == "/tmp")
+    venv = next(i for i, a in enumerate(cmd) if a == "--ro-bind" and cmd[i + 1] == "/tmp/c/.venv")
+    assert tmpfs < venv
+
+
 def test_no_sandbox_no_grading(monkeypatch):
     import grading.sandbox as sb
     monkeypatch.setattr(sb, "_CHECKED", [])
