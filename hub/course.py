@@ -139,6 +139,7 @@ def prepare(roster, state, port=8000, hub_port=8081, proxy_api_port=8001, servic
 
     os.makedirs(p["state"], exist_ok=True)
     os.chmod(p["state"], 0o755)
+    make_reachable(p["state"], log)
     os.makedirs(p["exchange"], exist_ok=True)
     os.chmod(p["exchange"], 0o1777)               # nbgrader: the exchange is readable and writable by everyone
     os.makedirs(p["hub_dir"], exist_ok=True)

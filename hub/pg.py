@@ -40,7 +40,14 @@ def _as_postgres(cmd, **kw):
     """Run a command as the postgres account (root runs this; the server refuses to run as root)."""
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", "postgres", "--"] + cmd
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, proc.stdout, proc.stderr)
+    return proc
+
+
+def _explain(e):
+    return RuntimeError(f"{' '.join(e.cmd)} failed ({e.returncode}):\n{e.stdout}\n{e.stderr}")
 
 
 def _psql(port, sql, database="postgres"):
@@ -55,14 +62,20 @@ def start(datadir, port, timeout=60):
     if not os.path.exists(os.path.join(datadir, "PG_VERSION")):
         os.makedirs(datadir, mode=0o700, exist_ok=True)
         os.chown(datadir, pg.pw_uid, pg.pw_gid)
-        _as_postgres([os.path.join(bindir(), "initdb"), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                      "-D", datadir])
+        try:
+            _as_postgres([os.path.join(bindir(), "initdb"), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                          "-D", datadir])
+        except subprocess.CalledProcessError as e:
+            raise _explain(e) from None
     sockdir = os.path.join(datadir, "sockets")
     os.makedirs(sockdir, exist_ok=True)
     os.chown(sockdir, pg.pw_uid, pg.pw_gid)
-    _as_postgres([os.path.join(bindir(), "pg_ctl"), "-D", datadir, "-l", os.path.join(datadir, "server.log"),
-                  "-w", "-t", str(timeout), "-o",
-                  f"-k {sockdir} -p {int(port)} -c listen_addresses=127.0.0.1 -c max_connections=200", "start"])
+    try:
+        _as_postgres([os.path.join(bindir(), "pg_ctl"), "-D", datadir, "-l", os.path.join(datadir, "server.log"),
+                      "-w", "-t", str(timeout), "-o",
+                      f"-k {sockdir} -p {int(port)} -c listen_addresses=127.0.0.1 -c max_connections=200", "start"])
+    except subprocess.CalledProcessError as e:
+        raise _explain(e) from None
     deadline = time.time() + timeout
     while True:
         try:
