@@ -25,7 +25,7 @@ import time
 import nbformat
 import pytest
 
-from grading_helpers import ROOT, first_answer_only, solution_path, solved
+from grading_helpers import ROOT, answer_cells, solution_path, solved
 
 pytestmark = pytest.mark.hub
 sys.path.insert(0, ROOT)
@@ -112,7 +112,11 @@ def fill(release_nb, kind):
     written answer (partial)."""
     sol = nbformat.read(solution_path(A), as_version=4)
     rel = nbformat.from_dict(release_nb)
-    return solved(rel, sol) if kind == "correct" else first_answer_only(rel, sol)
+    if kind == "correct":
+        return solved(rel, sol)
+    written = {c.metadata["nbgrader"]["grade_id"] for c in sol.cells
+               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")}
+    return solved(rel, sol, keep={answer_cells(sol)[0].metadata["nbgrader"]["grade_id"]} | written)
 
 
 def test_a_term_on_the_hub(term):
@@ -226,6 +230,10 @@ def test_a_term_on_the_hub(term):
                               params={"content": 1}).json()["content"]
         assert "BEGIN HIDDEN TESTS" not in html and "hidden=True" not in html
     timings["feedback generated, released, fetched (3)"] = time.time() - t
+
+    # --- the late penalty, again on the scores with the hand-given points (nbgrader sets it when autograding)
+    proc = instructor_cli(term, "python", "-m", "hub.penalties", A)
+    assert f"{s3}: late, penalty 12" in proc.stdout and s1 not in proc.stdout, proc.stdout
 
     # --- the export: the right scores, the late penalty, nobody lost
     instructor_cli(term, "nbgrader", "export", "--to", "grades.csv")
