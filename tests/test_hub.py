@@ -328,3 +328,72 @@ def test_late_penalty_is_configurable():
     assert "plugin_class = PerDay" in course.late_penalty_config("grading.late.PerDay")
     with pytest.raises(ValueError, match="late_penalty"):
         course.late_penalty_config("half")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The cluster's configuration files (hub/k8s/, hub/lti13_config.py): their syntax, and the parts they share with
+# the hub tested above.
+
+def _hub_config(tmp_path):
+    """hub/jupyterhub_config.py evaluated with made-up settings, as JupyterHub loads it."""
+    from traitlets.config import Config
+    settings = {"course_id": "rnn-course", "students": ["s1"], "graders": ["ta1"], "instructors": ["prof"],
+                "python_bin": "/venv/bin", "ip": "127.0.0.1", "port": 1, "hub_port": 2, "proxy_api_port": 3,
+                "service_port": 4, "proxy": "/x/chp", "hub_dir": str(tmp_path), "repo": ROOT,
+                "user_config": "/etc/u", "service_config": "/etc/f", "service_user": "grader-rnn-course",
+                "course_dir": "/c", "service_home": "/home/g", "admin_token_file": str(tmp_path / "token")}
+    (tmp_path / "token").write_text("t\n")
+    (tmp_path / "s.json").write_text(json.dumps(settings))
+    c = Config()
+    env = dict(os.environ, RNN_HUB_SETTINGS=str(tmp_path / "s.json"))
+    old = os.environ.copy()
+    os.environ.update(env)
+    try:
+        exec(compile(open(os.path.join(ROOT, "hub", "jupyterhub_config.py")).read(), "jupyterhub_config.py", "exec"),
+             {"get_config": lambda: c, "__file__": "jupyterhub_config.py"})
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return c
+
+
+def test_cluster_values_match_the_tested_hub(tmp_path):
+    import yaml
+    c = _hub_config(tmp_path)
+    values = yaml.safe_load(open(os.path.join(ROOT, "hub", "k8s", "z2jh-values.yaml")))
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    for name, role in values["hub"]["loadRoles"].items():
+        assert sorted(role["scopes"]) == sorted(roles[name]["scopes"]), name
+        assert role.get("groups", []) == roles[name].get("groups", []), name
+    assert "rnn-course" in values["hub"]["services"] and any(s["name"] == "rnn-course" for s in c.JupyterHub.services)
+    assert set(values["hub"]["extraConfig"]) == {"groups.py"}
+    compile(values["hub"]["extraConfig"]["groups.py"], "groups.py", "exec")
+    files = values["singleuser"]["extraFiles"]
+    assert json.loads(files["server_extensions"]["stringData"]) == json.loads(course._extensions(formgrader=False))
+    assert json.loads(files["lab_extensions"]["stringData"])["disabledExtensions"] == {
+        "@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:create-assignment": True}
+    compile(files["nbgrader_config"]["stringData"], "nbgrader_config.py", "exec")
+    assert values["hub"]["config"]["LTI13Authenticator"]["username_key"] == "sub"
+
+
+def test_cluster_manifests_parse():
+    import yaml
+    ngshare = yaml.safe_load(open(os.path.join(ROOT, "hub", "k8s", "ngshare-values.yaml")))
+    values = yaml.safe_load(open(os.path.join(ROOT, "hub", "k8s", "z2jh-values.yaml")))
+    assert ngshare["ngshare"]["hub_api_token"] == values["hub"]["services"]["ngshare"]["apiToken"]
+    docs = list(yaml.safe_load_all(open(os.path.join(ROOT, "hub", "k8s", "formgrader.yaml"))))
+    kinds = {d["kind"]: d for d in docs}
+    assert set(kinds) == {"PersistentVolumeClaim", "ConfigMap", "Deployment", "Service"}
+    compile(kinds["ConfigMap"]["data"]["nbgrader_config.py"], "nbgrader_config.py", "exec")
+    env = {e["name"]: e.get("value") for e in kinds["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["JUPYTERHUB_SERVICE_PREFIX"] == "/services/rnn-course/"
+    assert values["hub"]["services"]["rnn-course"]["url"].endswith(f":{kinds['Service']['spec']['ports'][0]['port']}")
+
+
+def test_lti_config_loads():
+    from traitlets.config import Config
+    c = Config()
+    exec(compile(open(os.path.join(ROOT, "hub", "lti13_config.py")).read(), "lti13_config.py", "exec"),
+         {"get_config": lambda: c})
+    assert c.JupyterHub.authenticator_class.endswith("LTI13Authenticator")
+    assert c.LTI13Authenticator.username_key == "sub" and c.LTI13Authenticator.issuer.startswith("https://")
