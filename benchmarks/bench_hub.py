@@ -190,7 +190,7 @@ def report(r):
         f"| **{n} students fetch, save and submit at once: all served** | **{r['burst']:.1f}** |",
         f"| one student's fetch + save + submit: median / 90th percentile / slowest | "
         f"{statistics.median(r['per']):.2f} / {pct(r['per'], 0.9):.2f} / {max(r['per']):.2f} |",
-        f"| collect ({n} submissions, formgrader) | {r["collect"]:.2f} |",
+        f"| collect ({n} submissions, formgrader) | {r['collect']:.2f} |",
         f"| `nbgrader autograde {A}` ({n} submissions, sandboxed, parallel) | {r['autograde']:.1f} "
         f"({60 * n / r['autograde']:.0f} submissions a minute) |",
         "",
