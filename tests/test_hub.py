@@ -244,6 +244,27 @@ def test_a_term_on_the_hub(term):
            for n in rows}
     # nbgrader's LateSubmissionPlugin, penalty_method 'zero': late work scores 0 (the penalty is its raw score)
     assert got == {s1: (12.0, 0.0, 12.0), s2: (5.0, 0.0, 5.0), s3: (12.0, 12.0, 0.0)}, got
+
+    # --- the gradebook's backup and restore, the page's commands: pg_dump while the hub runs; to restore, stop
+    # the hub, start the database alone, pg_restore, and nothing graded is lost
+    port = str(settings["pg_port"])
+    dump = os.path.join(term["state"], "gradebook.dump")
+    subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", port, "-U", "nbgrader", "-Fc", "-f", dump, "rnn_course"],
+                   check=True, capture_output=True)
+    assert hub_command("stop", "--state", term["state"]).returncode == 0
+    pg.start(settings["pg"], settings["pg_port"])
+    psql = ["psql", "-h", "127.0.0.1", "-p", port, "-U", "nbgrader", "-d", "rnn_course", "-tAc"]
+    subprocess.run(psql + ["UPDATE grade SET manual_score = NULL"], check=True, capture_output=True)   # an accident
+    subprocess.run(["pg_restore", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "--clean", "--if-exists",
+                    "-d", "rnn_course", dump], check=True, capture_output=True)
+    restored = subprocess.run(psql + ["SELECT count(*) FROM grade WHERE manual_score IS NOT NULL"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    assert restored == "3", f"{restored} hand-given grades after the restore; 3 were given"
+    instructor_cli(term, "nbgrader", "export", "--to", "restored.csv")
+    with open(os.path.join(settings["course_dir"], "restored.csv"), newline="", encoding="utf-8") as f:
+        again = {r["student_id"]: (float(r["raw_score"]), float(r["late_submission_penalty"] or 0), float(r["score"]))
+                 for r in csv.DictReader(f) if r["assignment"] == A}
+    assert again == got
     print("\nhub term timings (s): " + json.dumps({k: round(v, 1) for k, v in timings.items()}))
 
 
