@@ -33,6 +33,10 @@ from hub import accounts, course, pg  # noqa: E402
 from hub.client import Hub  # noqa: E402
 
 A = "a1_forward"                      # 10 autograded points (4 + 6) and a written answer worth 2
+# The instructor's commands (run as the course account, `python -m hub.course run -- ...`), as the page shows them
+AUTOGRADE = ("nbgrader", "autograde", A)
+PENALTIES = ("python", "-m", "hub.penalties", A)
+EXPORT = ("nbgrader", "export", "--to", "grades.csv")
 PASSWORD = secrets.token_urlsafe(12)  # the browser student's, for this run only
 
 
@@ -99,6 +103,15 @@ def _has_pg():
         return True
     except RuntimeError:
         return False
+
+
+def pg_dump(port, path):
+    return ["pg_dump", "-h", "127.0.0.1", "-p", port, "-U", "nbgrader", "-Fc", "-f", path, "rnn_course"]
+
+
+def pg_restore(port, path):
+    return ["pg_restore", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "--clean", "--if-exists", "-d",
+            "rnn_course", path]
 
 
 def instructor_cli(term, *cmd):
@@ -180,7 +193,7 @@ def test_a_term_on_the_hub(term):
     for name in (s1, s2, s3):
         assert os.path.exists(os.path.join(settings["course_dir"], "submitted", name, A, A + ".ipynb")), name
     t = time.time()
-    proc = instructor_cli(term, "nbgrader", "autograde", A)
+    proc = instructor_cli(term, *AUTOGRADE)
     timings["nbgrader autograde (3 submissions, sandboxed)"] = time.time() - t
     assert "submitted late" in proc.stderr or "late" in proc.stderr.lower(), proc.stderr[-2000:]
 
@@ -232,11 +245,11 @@ def test_a_term_on_the_hub(term):
     timings["feedback generated, released, fetched (3)"] = time.time() - t
 
     # --- the late penalty, again on the scores with the hand-given points (nbgrader sets it when autograding)
-    proc = instructor_cli(term, "python", "-m", "hub.penalties", A)
+    proc = instructor_cli(term, *PENALTIES)
     assert f"{s3}: late, penalty 12" in proc.stdout and s1 not in proc.stdout, proc.stdout
 
     # --- the export: the right scores, the late penalty, nobody lost
-    instructor_cli(term, "nbgrader", "export", "--to", "grades.csv")
+    instructor_cli(term, *EXPORT)
     with open(os.path.join(settings["course_dir"], "grades.csv"), newline="", encoding="utf-8") as f:
         rows = {r["student_id"]: r for r in csv.DictReader(f) if r["assignment"] == A}
     assert set(rows) == {s1, s2, s3}
@@ -249,14 +262,12 @@ def test_a_term_on_the_hub(term):
     # the hub, start the database alone, pg_restore, and nothing graded is lost
     port = str(settings["pg_port"])
     dump = os.path.join(term["state"], "gradebook.dump")
-    subprocess.run(["pg_dump", "-h", "127.0.0.1", "-p", port, "-U", "nbgrader", "-Fc", "-f", dump, "rnn_course"],
-                   check=True, capture_output=True)
+    subprocess.run(pg_dump(port, dump), check=True, capture_output=True)
     assert hub_command("stop", "--state", term["state"]).returncode == 0
     pg.start(settings["pg"], settings["pg_port"])
     psql = ["psql", "-h", "127.0.0.1", "-p", port, "-U", "nbgrader", "-d", "rnn_course", "-tAc"]
     subprocess.run(psql + ["UPDATE grade SET manual_score = NULL"], check=True, capture_output=True)   # an accident
-    subprocess.run(["pg_restore", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "--clean", "--if-exists",
-                    "-d", "rnn_course", dump], check=True, capture_output=True)
+    subprocess.run(pg_restore(port, dump), check=True, capture_output=True)
     restored = subprocess.run(psql + ["SELECT count(*) FROM grade WHERE manual_score IS NOT NULL"], check=True,
                               capture_output=True, text=True).stdout.strip()
     assert restored == "3", f"{restored} hand-given grades after the restore; 3 were given"
@@ -328,6 +339,19 @@ def browser_fetch(term, student):
 
 # ---------------------------------------------------------------------------------------------------------------
 # Quick checks that need no hub
+
+def test_the_instructors_page_shows_the_tested_commands():
+    page = open(os.path.join(ROOT, "book", "exercises", "instructors.md"), encoding="utf-8").read()
+    section = page.split("## Running a term on a hub", 1)[1].split("\n## ", 1)[0]
+    for cmd in (AUTOGRADE, PENALTIES, EXPORT):
+        assert "python -m hub.course run -- " + " ".join(cmd) in section, cmd
+    assert " ".join(pg_dump("5433", "gradebook-$(date +%F).dump")) in section
+    assert " ".join(pg_restore("5433", "gradebook-2026-12-01.dump")) in section
+    for words in ("python -m hub.course start --roster hub/roster.csv", "python -m hub.course stop --state",
+                  "python -m hub.pg start /srv/rnn-course/pg --port 5433", "--late-penalty zero",
+                  "python -m hub.accounts create hub/roster.csv", "python -m hub.accounts passwords"):
+        assert words in section, words
+
 
 def test_roster_is_validated(tmp_path):
     bad = tmp_path / "r.csv"
