@@ -175,8 +175,8 @@ def report(r):
         "",
         f"Measured {now} with `python benchmarks/bench_hub.py --students {n}` on {os.cpu_count()} cores "
         f"(CPython {platform.python_version()}, {platform.machine()}); load average (1/5/15 min) {r['load_before']} "
-        f"before and {r['load_after']} after (other jobs shared the machine when the load is well above the number "
-        "of cores: read the times as upper bounds).",
+        f"before and {r['load_after']} after (the load after counts the {n} servers this run started; a load before "
+        "well above the number of cores means other jobs shared the machine: read the times as upper bounds).",
         "",
         f"One machine: JupyterHub 6 with the local process spawner, one Jupyter server per student, nbgrader's "
         f"filesystem exchange, the formgrader service and a PostgreSQL gradebook, all on 127.0.0.1 "
