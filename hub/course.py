@@ -247,9 +247,15 @@ def stop(state, timeout=60):
             os.kill(pid, signal.SIGTERM)
             deadline = time.time() + timeout
             while time.time() < deadline:
+                try:
+                    if os.waitpid(pid, os.WNOHANG)[0]:    # our own child (`start` in the foreground): reaped
+                        break
+                except ChildProcessError:                # started by another process (`start --detach`)
+                    pass
                 os.kill(pid, 0)
                 time.sleep(0.2)
-            os.kill(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     # the proxy, should the hub have died without stopping it
@@ -296,6 +302,11 @@ def main(argv=None):
               f"http://127.0.0.1:{a.port}/services/{accounts.COURSE_ID}/formgrader")
         if a.detach:
             return 0
+
+        def interrupted(signum, frame):
+            raise KeyboardInterrupt
+        signal.signal(signal.SIGINT, interrupted)      # Ctrl-C, also when started from a script
+        signal.signal(signal.SIGTERM, interrupted)     # `kill`, a service manager
         try:
             proc.wait()
         except KeyboardInterrupt:
