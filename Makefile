@@ -10,6 +10,7 @@ MATHJAX := 3.2.2
 HUB_PROXY := 5.3.0
 ROSTER ?= hub/roster.csv
 HUB_STATE ?= /srv/rnn-course
+LATE_PENALTY ?= zero
 
 .PHONY: book test install install-dev mathjax chromium sandbox student-versions benchmarks benchmarks-full clean \
         hub hub-install hub-stop
@@ -56,7 +57,7 @@ sandbox:
 # hub service and a PostgreSQL gradebook, all under $(HUB_STATE). Ctrl-C (or `make hub-stop`) stops it.
 hub: hub-install sandbox
 	@test -f $(ROSTER) || { echo "no roster at $(ROSTER): copy hub/roster.example.csv there and edit it"; exit 1; }
-	python -m hub.course start --roster $(ROSTER) --state $(HUB_STATE)
+	python -m hub.course start --roster $(ROSTER) --state $(HUB_STATE) --late-penalty $(LATE_PENALTY)
 
 hub-stop:
 	python -m hub.course stop --state $(HUB_STATE)
