@@ -7,15 +7,20 @@ export PATH := $(BIN):$(PATH)
 export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 MATHJAX := 3.2.2
+HUB_PROXY := 5.3.0
+ROSTER ?= hub/roster.csv
+HUB_STATE ?= /srv/rnn-course
+LATE_PENALTY ?= zero
 
-.PHONY: book test install install-dev mathjax chromium sandbox student-versions benchmarks benchmarks-full clean
+.PHONY: book test install install-dev mathjax chromium sandbox student-versions benchmarks benchmarks-full clean \
+        hub hub-install hub-stop
 
 book: install mathjax
 	@$(MAKE) -s sandbox || echo "warning: bubblewrap is missing; autograding refuses to run without its sandbox (apt-get install bubblewrap)"
 	jupyter-book build .
 	@echo "The book is in _build/html/index.html (open it in a browser; it needs no network)."
 
-test: install-dev mathjax chromium sandbox
+test: install-dev mathjax chromium sandbox hub-install
 	python -m pytest -n 2
 
 $(BIN)/python:
@@ -46,6 +51,25 @@ chromium:
 sandbox:
 	@command -v bwrap >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+
+# The course hub on this machine (book/exercises/instructors.md, "Running a term on a hub"; needs root):
+# JupyterHub, the students' and graders' Unix accounts from $(ROSTER), nbgrader's exchange, the formgrader as a
+# hub service and a PostgreSQL gradebook, all under $(HUB_STATE). Ctrl-C (or `make hub-stop`) stops it.
+hub: hub-install sandbox
+	@test -f $(ROSTER) || { echo "no roster at $(ROSTER): copy hub/roster.example.csv there and edit it"; exit 1; }
+	python -m hub.course start --roster $(ROSTER) --state $(HUB_STATE) --late-penalty $(LATE_PENALTY)
+
+hub-stop:
+	python -m hub.course stop --state $(HUB_STATE)
+
+# JupyterHub and the PostgreSQL driver (pip), PostgreSQL (Debian), configurable-http-proxy (npm, into hub/node).
+hub-install: $(BIN)/python
+	python -m pip install -q -r requirements.txt -r requirements-hub.txt
+	python -m pip check
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@test -x hub/node/node_modules/.bin/configurable-http-proxy || \
+	  npm install --silent --no-audit --no-fund --prefix hub/node configurable-http-proxy@$(HUB_PROXY)
 
 # Regenerate the student notebooks under book/exercises/ from solutions/ (nbgrader generate_assignment).
 student-versions: install
