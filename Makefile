@@ -10,7 +10,7 @@ MATHJAX := 3.2.2
 HUB_PROXY := 5.3.0
 ROSTER ?= hub/roster.csv
 HUB_STATE ?= /srv/rnn-course
-LATE_PENALTY ?= zero
+LATE_PENALTY ?= course
 
 .PHONY: book test install install-dev mathjax chromium sandbox student-versions benchmarks benchmarks-full clean \
         hub hub-install hub-stop

@@ -29,7 +29,9 @@ def before_autograde(converter, assignment_id, student_id):
             return  # nbgrader reports the missing assignment itself
         expected = [nb.name for nb in assignment.notebooks]
         path = DueDates(parent=converter).path
-        if os.path.exists(path):
+        if not path:
+            pass   # no file: the gradebook's own due dates count (set in the formgrader or with `nbgrader db`)
+        elif os.path.exists(path):
             sync_due_date(gb, assignment_id, path, converter.log)
         else:
             converter.log.warning("no due-dates file %s: %s has no due date, nothing is late", path, assignment_id)

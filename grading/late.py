@@ -32,7 +32,8 @@ class DueDates(Configurable):
     """Where the course's due dates are (set in nbgrader_config.py)."""
 
     path = Unicode(os.path.join(HERE, "due_dates.toml"),
-                   help="TOML file with a [due] table: assignment = RFC 3339 date-time with offset").tag(config=True)
+                   help="TOML file with a [due] table: assignment = RFC 3339 date-time with offset; empty: "
+                        "the gradebook's own due dates (formgrader, nbgrader db) are used").tag(config=True)
 
 
 def _utc_naive(value, what):

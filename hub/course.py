@@ -89,12 +89,17 @@ def _extensions(formgrader):
 
 
 def late_penalty_config(late_penalty):
-    """nbgrader config lines for the late penalty: 'none', 'zero' (nbgrader's LateSubmissionPlugin) or the dotted
-    name of a late-penalty plugin class (e.g. a per-day penalty)."""
+    """nbgrader config lines for the late penalty: 'course' (the course's own setting in nbgrader_config.py: a
+    percentage per day late, grading.late.LatePenalty), 'none' or 'zero' (nbgrader's LateSubmissionPlugin), or
+    the dotted name of another late-penalty plugin class."""
+    if late_penalty == "course":
+        return ""
     if late_penalty in ("none", "zero"):
-        return f"c.LateSubmissionPlugin.penalty_method = {late_penalty!r}\n"
+        return ("c.AssignLatePenalties.plugin_class = 'nbgrader.plugins.LateSubmissionPlugin'\n"
+                f"c.LateSubmissionPlugin.penalty_method = {late_penalty!r}\n")
     if "." not in late_penalty:
-        raise ValueError(f"late_penalty: expected 'none', 'zero' or a plugin's dotted class name, got {late_penalty!r}")
+        raise ValueError(f"late_penalty: expected 'course', 'none', 'zero' or a plugin's dotted class name, got "
+                         f"{late_penalty!r}")
     module, name = late_penalty.rsplit(".", 1)
     return f"from {module} import {name}\nc.AssignLatePenalties.plugin_class = {name}\n"
 
@@ -110,6 +115,7 @@ def course_config(p, db_url, course_id, late_penalty):
         "c.CourseDirectory.source_directory = 'source'\n"
         f"c.CourseDirectory.db_url = {db_url!r}   # PostgreSQL: several graders write at once\n"
         f"c.Exchange.root = {p['exchange']!r}\n"
+        "c.DueDates.path = ''   # on the hub, due dates are set in the formgrader (the gradebook's own)\n"
         + late_penalty_config(late_penalty))
 
 
@@ -123,7 +129,7 @@ def run_as(user, cmd, cwd, env=None, **kw):
 
 
 def prepare(roster, state, port=8000, hub_port=8081, proxy_api_port=8001, service_port=9999, pg_port=5433,
-            late_penalty="zero", log=print):
+            late_penalty="course", log=print):
     """Steps 1-3 of `start`: accounts, folders, configuration, PostgreSQL and the gradebook's students."""
     if os.geteuid() != 0:
         raise SystemExit("the course hub makes accounts and runs servers as them: run it as root")
@@ -149,7 +155,8 @@ def prepare(roster, state, port=8000, hub_port=8081, proxy_api_port=8001, servic
 
     # the users' servers: the exchange, the course, the Assignments tab, no instructor tools
     exchange_cfg = (f"c = get_config()  # noqa: F821\nc.CourseDirectory.course_id = {course_id!r}\n"
-                    f"c.Exchange.root = {p['exchange']!r}\n")
+                    f"c.Exchange.root = {p['exchange']!r}\n"
+        "c.DueDates.path = ''   # on the hub, due dates are set in the formgrader (the gradebook's own)\n")
     _write(os.path.join(p["user_config"], "nbgrader_config.py"), exchange_cfg)
     _write(os.path.join(p["user_config"], "jupyter_server_config.json"), _extensions(formgrader=False))
     _write(os.path.join(p["user_config"], "labconfig", "page_config.json"), json.dumps({"disabledExtensions": {
@@ -282,8 +289,9 @@ def main(argv=None):
     for name, default in (("port", 8000), ("hub-port", 8081), ("proxy-api-port", 8001), ("service-port", 9999),
                           ("pg-port", 5433)):
         st.add_argument("--" + name, type=int, default=default)
-    st.add_argument("--late-penalty", default="zero",
-                    help="'none', 'zero' (nbgrader's plugin: late work scores 0) or a plugin's dotted class name")
+    st.add_argument("--late-penalty", default="course",
+                    help="'course' (nbgrader_config.py's per-day penalty), 'none', 'zero' (nbgrader's plugin: late "
+                         "work scores 0) or a plugin's dotted class name")
     st.add_argument("--detach", action="store_true", help="return once the hub answers, leaving it running")
     rn = sub.add_parser("run")
     rn.add_argument("--state", default=DEFAULT_STATE)

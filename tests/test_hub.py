@@ -349,6 +349,7 @@ def test_the_instructors_page_shows_the_tested_commands():
     assert " ".join(pg_restore("5433", "gradebook-2026-12-01.dump")) in section
     for words in ("python -m hub.course start --roster hub/roster.csv", "python -m hub.course stop --state",
                   "python -m hub.pg start /srv/rnn-course/pg --port 5433", "--late-penalty zero",
+                  "--late-penalty course",
                   "python -m hub.accounts create hub/roster.csv", "python -m hub.accounts passwords"):
         assert words in section, words
 
@@ -369,7 +370,9 @@ def test_roster_is_validated(tmp_path):
 
 
 def test_late_penalty_is_configurable():
-    assert course.late_penalty_config("zero") == "c.LateSubmissionPlugin.penalty_method = 'zero'\n"
+    assert course.late_penalty_config("course") == ""          # nbgrader_config.py's per-day penalty
+    zero = course.late_penalty_config("zero")
+    assert "LateSubmissionPlugin'" in zero and "penalty_method = 'zero'" in zero
     assert "plugin_class = PerDay" in course.late_penalty_config("grading.late.PerDay")
     with pytest.raises(ValueError, match="late_penalty"):
         course.late_penalty_config("half")
