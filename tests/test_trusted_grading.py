@@ -150,6 +150,39 @@ def test_as_a_normal_user_the_sandbox_maps_it_to_nobody(monkeypatch):
     assert "--unshare-net" in cmd and "--unshare-pid" in cmd and "--die-with-parent" in cmd
 
 
+def test_an_instructor_who_is_not_root_gets_the_same_sandbox():
+    """The grader run by a normal user (uid 1234 here): bubblewrap makes a user namespace, the student's code runs as
+    nobody, with no network and no view of the course. Run as root to switch to that user; the Python
+    environment must be reachable by it (pyenv's /root gets o+x, as `make hub` does for its accounts)."""
+    import subprocess
+    import sys
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run the grader as another user")
+    from hub.course import make_reachable
+    make_reachable(sys.executable, log=lambda *a: None)
+    make_reachable(ROOT, log=lambda *a: None)
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="grader-user-", dir="/tmp")   # pytest's own tmp_path is root's alone
+    script = __import__("pathlib").Path(tmp) / "as_user.py"
+    cell = ("import os, socket\nprint(os.getuid())\n"
+            f"print(os.path.exists({os.path.join(ROOT, 'solutions')!r}))\n"
+            "try:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n"
+            "except OSError as e:\n    print(type(e).__name__)\n")
+    script.write_text(f"import sys\nsys.path.insert(0, {ROOT!r})\n"
+                      "from grading.sandbox import Allowed, Sandbox\n"
+                      "with Sandbox(Allowed(), None) as b:\n"
+                      f"    r = b.ask({{'op': 'run', 'label': '<cell 1>', 'timeout': 10, 'source': {cell!r}}}, 10)\n"
+                      "print(r['stdout'], r['error'])\n")
+    os.chmod(tmp, 0o755)
+    os.chmod(script, 0o644)
+    out = subprocess.run(["setpriv", "--reuid=1234", "--regid=1234", "--clear-groups", sys.executable, str(script)],
+                         capture_output=True, text=True, timeout=60, cwd="/tmp")
+    __import__("shutil").rmtree(tmp)
+    assert out.returncode == 0, out.stderr
+    uid, seen, net = out.stdout.split()[:3]
+    assert uid == "65534" and seen == "False" and net in ("ConnectionRefusedError", "OSError"), out.stdout
+
+
 def test_a_python_environment_under_tmp_is_mounted_on_the_sandboxs_tmp(monkeypatch):
     """A course cloned under /tmp (as CI may do): the sandbox's own /tmp must not hide its Python."""
     import grading.sandbox as sb
