@@ -121,7 +121,6 @@ c.Autograde.autograde_preprocessors = [SandboxedExecute, ReportFailures, IgnoreP
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties]
 
 
-
 # ---- term settings: due dates, late penalty, zip_collect, feedback, export ----
 # Instructor tooling from the grading/ package (book/exercises/instructors.md explains each setting).
 import sys as _sys  # noqa: E402
