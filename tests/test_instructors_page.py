@@ -1,6 +1,7 @@
 """Every shell command of book/exercises/instructors.md runs as written, in page order, in a temporary course
 (a copy of nbgrader_config.py, the solutions, a private exchange), with made-up submissions placed where the
-page says they come from. Commands that need a person or a browser are listed in SKIPPED, with the reason.
+page says they come from. Commands that need a person or a browser are listed in SKIPPED, with the reason; the
+section on the course hub is tested by tests/test_hub.py, which runs its commands on a real hub.
 Select with -m pagecommands (about a minute)."""
 import os
 import re
@@ -26,8 +27,13 @@ SKIPPED = {
 IN_REPOSITORY = ("python scripts/release_exercises.py",)     # read-only commands about the repository itself
 
 
+HUB_SECTION = "## Running a term on a hub"   # its commands start and drive a hub: tests/test_hub.py runs them
+
+
 def page_commands():
     text = open(PAGE, encoding="utf-8").read()
+    head, _, rest = text.partition(HUB_SECTION)
+    text = head + ("\n## " + rest.split("\n## ", 1)[1] if "\n## " in rest else "")
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
         for line in block.splitlines():
