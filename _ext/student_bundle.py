@@ -11,7 +11,6 @@ published chapters (``<course_published_url>book/05_bptt.html``, grading/links.p
 become relative links, so the offline site stays offline. ``course_published_url`` is a Sphinx config value that
 this extension registers; _config.yml sets it (sphinx: config:).
 """
-import os
 import shutil
 import subprocess
 import sys

@@ -9,7 +9,6 @@ import argparse
 import collections
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time

@@ -18,7 +18,6 @@ import os
 import platform
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,23 +33,13 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from grading_helpers import solution_path, solved  # noqa: E402
 from hub import course  # noqa: E402
-from hub.client import Hub  # noqa: E402
+from hub.client import Hub, free_ports  # noqa: E402
 
 A = "a1_forward"
 
 
 def load():
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def hub_command(*args):

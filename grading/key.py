@@ -12,7 +12,6 @@ there (``make mathjax``): it is inlined, as in the feedback pages.
 import argparse
 import html
 import os
-import re
 import sys
 
 import nbformat

@@ -2,6 +2,7 @@
 Jupyter server (nbgrader's assignment_list endpoints: list, fetch, submit, fetch_feedback; the contents API) and
 the formgrader service's API. Used by tests/test_hub.py and benchmarks/bench_hub.py; only 127.0.0.1."""
 import json
+import socket
 import time
 
 import requests
@@ -115,3 +116,14 @@ class User:
         if isinstance(out, dict) and out.get("success") is False:
             raise HubError(f"{self.name}: formgrader {method} {path}:\n{out.get('log', '')}\n{out.get('error', '')}")
         return out
+
+
+def free_ports(n):
+    """n distinct free TCP ports on 127.0.0.1 (for the hub, its proxy, its service and PostgreSQL)."""
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports

@@ -351,9 +351,9 @@ def _sample_explain(fns, case, failure, cases):
     first = np.asarray(failure.bad[0][0].got)
     second = again(case)
     if second is not None and second.shape == first.shape and not np.array_equal(first, second):
-        return [f"your function returned other indices when called again with the same o, temperature and u: "
-                f"it draws its own random numbers (np.random...). Use the u it is given: the smallest k with "
-                f"cumsum(p)[k] > u[b]."], []
+        return ["your function returned other indices when called again with the same o, temperature and u: "
+                "it draws its own random numbers (np.random...). Use the u it is given: the smallest k with "
+                "cumsum(p)[k] > u[b]."], []
     u2 = (case.arg("u") + 0.5) % 1.0
     other = again(case.replace(u=u2))
     want = sample_index(case.arg("o"), case.arg("temperature"), u2)

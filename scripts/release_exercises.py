@@ -12,7 +12,6 @@ Run it with the virtualenv's bin/ on PATH (nbgrader runs `alembic` from PATH to 
 import argparse
 import contextlib
 import os
-import shutil
 import sys
 import tempfile
 

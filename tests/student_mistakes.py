@@ -340,7 +340,6 @@ def char_lm_loss(params, inputs, targets, h0, mistake=None):
     """One explicit loop forward, one backward, one-hot by indexing."""
     U, W, b, Vh, b_y = (params[k] for k in PARAMS)
     T, B = inputs.shape
-    V = U.shape[0]
     hs, ps = {-1: h0}, {}
     loss = 0.0
     for t in range(T):

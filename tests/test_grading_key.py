@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import nbformat
-import pytest
 import yaml
 
 from grading.key import graded_items

@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from grading_helpers import ROOT, answer_cells, solution_path, solved
 pytestmark = pytest.mark.hub
 sys.path.insert(0, ROOT)
 from hub import accounts, course, pg  # noqa: E402
-from hub.client import Hub  # noqa: E402
+from hub.client import Hub, free_ports  # noqa: E402
 
 A = "a1_forward"                      # 10 autograded points (4 + 6) and a written answer worth 2
 # The instructor's commands (run as the course account, `python -m hub.course run -- ...`), as the page shows them
@@ -38,16 +37,6 @@ AUTOGRADE = ("nbgrader", "autograde", A)
 PENALTIES = ("python", "-m", "hub.penalties", A)
 EXPORT = ("nbgrader", "export", "--to", "grades.csv")
 PASSWORD = secrets.token_urlsafe(12)  # the browser student's, for this run only
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def hub_command(*args, **kw):

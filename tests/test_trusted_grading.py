@@ -1,7 +1,6 @@
 """The trusted grader's parts, one at a time: the wire format, the sandbox, the test-cell reader, the allowed rnn_ref
 of each assignment, the hidden-case secret, grading by isolation, and the instructor's reports. The whole pipeline
 through `nbgrader autograde` is in test_redteam.py and test_grading.py."""
-import copy
 import inspect
 import json
 import os
