@@ -23,8 +23,6 @@ from nbgrader.converters.base import BaseConverter, NbGraderException
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
-from rnn_ref._checking import set_hidden_secret
-
 from .pool import Pool, decode_result, options_to_json
 from .sandbox import Limits, SandboxUnavailable, check_available
 from .secret import course_secret, course_tag, secret_path
@@ -103,7 +101,7 @@ class CourseAutograde(Autograde):
         options = executor.options()
         options.limits.tag = course_tag(self.coursedir.root)
         options = options_to_json(options)
-        set_hidden_secret(course_secret(self.coursedir.root))
+        course_secret(self.coursedir.root)   # made on first use; the grading workers read it
         # the workers, not this process, run the checks: a student's calls of rnn_ref land in a process with a
         # memory limit, and this one only keeps the gradebook
         jobs = max(1, min(self.jobs or os.cpu_count() or 1, len(self.assignments)))

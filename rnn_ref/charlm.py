@@ -45,6 +45,14 @@ def one_hot(idx, V, dtype=np.float64):
     return out
 
 
+def char_inputs(inputs, V):
+    """inputs checked as a non-empty (T, B) array of character indices in [0, V): an int64 array."""
+    inputs = np.asarray(inputs)
+    if inputs.ndim != 2 or inputs.size == 0:
+        raise ValueError(f"inputs: expected a non-empty (T, B) array of character indices, got shape {inputs.shape}")
+    return as_targets("inputs", inputs, inputs.shape, V)
+
+
 def char_lm_loss(params, inputs, targets, h0):
     """Loss (summed over time, mean over batch), gradients (a dict keyed like params) and the last hidden state.
 
@@ -52,11 +60,8 @@ def char_lm_loss(params, inputs, targets, h0):
     """
     p = check_params(params)
     V, H = p["U_xh"].shape
-    inputs = np.asarray(inputs)
-    if inputs.ndim != 2 or inputs.size == 0:
-        raise ValueError(f"inputs: expected a non-empty (T, B) array of character indices, got shape {inputs.shape}")
+    inputs = char_inputs(inputs, V)
     T, B = inputs.shape
-    inputs = as_targets("inputs", inputs, (T, B), V)
     targets = as_targets("targets", targets, (T, B), V)
     h0 = as_float_array("h0", h0, shape=(B, H))
     x = one_hot(inputs, V, p["U_xh"].dtype)

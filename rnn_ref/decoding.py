@@ -14,7 +14,7 @@ then the ordinary char_lm_loss on those inputs (no gradient flows through the sa
 import numpy as np
 
 from ._validate import as_float_array, as_targets
-from .charlm import PARAM_NAMES, check_params, one_hot, sample_index
+from .charlm import PARAM_NAMES, char_inputs, check_params, one_hot, sample_index
 from .loss import log_softmax
 from .rnn import rnn_forward
 
@@ -90,11 +90,8 @@ def scheduled_sampling_inputs(params, inputs, h0, p_sample, rng=None, temperatur
     Returns mixed (T, B) int64; train on char_lm_loss(params, mixed, targets, h0)."""
     p = check_params(params, PARAMS)
     V, H = p["U_xh"].shape
-    inputs = np.asarray(inputs)
-    if inputs.ndim != 2 or inputs.size == 0:
-        raise ValueError(f"inputs: expected a non-empty (T, B) array of character indices, got shape {inputs.shape}")
+    inputs = char_inputs(inputs, V)
     T, B = inputs.shape
-    inputs = as_targets("inputs", inputs, (T, B), V)
     h = as_float_array("h0", h0, shape=(B, H))
     if isinstance(p_sample, bool) or not isinstance(p_sample, (int, float, np.integer, np.floating)) \
             or not 0 <= p_sample <= 1:
