@@ -49,7 +49,7 @@ WORKER_MEMORY = 6 << 30   # address space of a grading worker: a student's call 
 def main():
     import resource
     resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-    from rnn_ref._checking import set_hidden_secret
+    from rnn_ref.checks.engine import set_hidden_secret
     with open(sys.argv[1], encoding="ascii") as f:
         set_hidden_secret(f.read().strip())
     for line in sys.stdin:

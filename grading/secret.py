@@ -1,6 +1,6 @@
 """The course's hidden-test secret: drawn on first use, kept beside the course, never committed or installed.
 
-Hidden check cases are drawn from it (rnn_ref._checking.case_rng), so neither the installed rnn_ref nor a
+Hidden check cases are drawn from it (rnn_ref.checks.engine.case_rng), so neither the installed rnn_ref nor a
 student's code can know them. It lives in <course>/.grader/secret (mode 0600, ignored by git); the sandbox
 cannot see the course folder at all.
 """

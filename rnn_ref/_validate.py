@@ -75,6 +75,15 @@ def nonnegative(name, value):
     """A finite real number >= 0 (a loss per token, for instance)."""
     return _finite_number(name, value, lambda v: v >= 0, "a finite number >= 0")
 
+def check_params(params, names):
+    """The parameter dict has every name, float arrays, finite values."""
+    if not isinstance(params, dict):
+        raise ValueError(f"params: expected a dict with keys {', '.join(names)}, got {type(params).__name__}")
+    missing = [k for k in names if k not in params]
+    if missing:
+        raise ValueError(f"params: missing {', '.join(missing)} (expected keys {', '.join(names)})")
+    return {k: as_float_array(f"params[{k!r}]", params[k]) for k in names}
+
 
 def cache_of(cache, cls, producer):
     """The cache must be what `producer` returned (a backward pass cannot work from anything else)."""

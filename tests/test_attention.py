@@ -1,4 +1,4 @@
-"""rnn_ref.attention: the additive attention step and the attention encoder-decoder, against central differences
+"""rnn_ref.models.attention: the additive attention step and the attention encoder-decoder, against central differences
 (float64, normwise relative error < 1e-7) and against PyTorch's autograd on the same weights (< 1e-10); bad input;
 greedy decoding against the teacher-forced forward pass."""
 import re
@@ -171,7 +171,7 @@ def test_attention_on_one_position_is_that_state():
 def test_init_encoder_decoder_matches_the_attention_models_weights():
     p = R.init_attention_encoder_decoder(3, 4, 5, 2, seed=1)
     q = R.init_encoder_decoder(3, 4, 5, seed=1)
-    assert list(q) == list(R.architectures.ENCODER_DECODER)
+    assert list(q) == list(R.models.architectures.ENCODER_DECODER)
     for k in ("U_enc", "W_enc", "b_enc", "U_dec", "W_dec", "b_dec", "V_ho"):
         assert np.array_equal(p[k], q[k]), k
     R.encoder_decoder_forward(np.zeros((2, 1, 3)), np.zeros((2, 1), dtype=int), np.zeros((1, 4)), q)

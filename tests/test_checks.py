@@ -534,7 +534,7 @@ def test_a_special_case_that_passes_is_mentioned():
 
 def test_every_hypothesis_differs_from_the_reference_somewhere():
     # a hypothesis equal to the reference would blame a right answer
-    from rnn_ref import _checking as C
+    from rnn_ref.checks import engine as C
     for name, fns in REFERENCE.items():
         if name in ("check_numerical_gradient", "check_attention_training"):   # not comparisons with hypotheses
             continue
@@ -703,7 +703,7 @@ def _notebook_step(clip, prelude=""):
     ("rnn_ref.clip_by_global_norm", ""),
     ("cg", "from rnn_ref import clip_by_global_norm as cg"),
     ("rr.clip_by_global_norm", "import rnn_ref as rr"),
-    ("rnn_ref.clip.clip_by_global_norm", ""),
+    ("rnn_ref.training.clip.clip_by_global_norm", ""),
 ])
 def test_a_step_that_clips_with_rnn_refs_clip_is_told_to_use_its_own(clip, prelude):
     step, _ = _notebook_step(clip, prelude)
@@ -831,7 +831,7 @@ def test_check_own_work_messages_fit_88_columns_too():
 
 
 def test_a_long_line_is_wrapped_with_its_indentation():
-    from rnn_ref._checking import wrap_message
+    from rnn_ref.checks.engine import wrap_message
     text = "check_x: " + "word " * 40 + "\n  Likely cause: " + "cause " * 30
     out = wrap_message(text)
     assert all(len(line) <= 88 for line in out.splitlines())
@@ -861,10 +861,10 @@ def test_case_inputs_rebuilds_the_case_a_message_names():
 
 @pytest.mark.parametrize("name", sorted(set(REFERENCE) - {"check_attention_training"}))  # a run, not cases
 def test_case_inputs_gives_the_inputs_of_every_visible_case(name):
-    from rnn_ref import _checking as C
+    from rnn_ref.checks import engine as C
     getattr(ck, name)(*REFERENCE[name])
     if name == "check_numerical_gradient":
-        from rnn_ref import _hypotheses as hy
+        from rnn_ref.checks import mistakes as hy
         for i, case in enumerate(hy._ng_cases(False), 1):
             got = ck.case_inputs(name, i)
             assert np.array_equal(got["x"], case.arg("x")) and got["h"] == case.arg("h")

@@ -134,7 +134,7 @@ def test_grid_rnn_gradients(cell):
     assert out.shape == (R_, C, B, 2 * H2)
     dx, dp = R.grid_rnn_backward(dout, cache)
     inputs, grads = {"x": x}, {"x": dx}
-    for d in R.grid2d.DIRECTIONS:
+    for d in R.models.grid2d.DIRECTIONS:
         for i, (w, g) in enumerate(zip(params[d], dp[d])):
             inputs[f"{d}{i}"], grads[f"{d}{i}"] = w, g
     check_all(lambda: np.sum(R.grid_rnn_forward(x, params, cell)[0] * dout), inputs, grads, f"grid_rnn[{cell}]")

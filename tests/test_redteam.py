@@ -82,8 +82,8 @@ def attacks(release, solution, course, port):
         "import rnn_ref\n"
         "src = ''\n"
         "try:\n    src = inspect.getsource(rnn_ref)\nexcept Exception:\n    pass\n"
-        f"for path in glob.glob({os.path.join(ROOT, 'rnn_ref', '*.py')!r}) + "
-        "glob.glob(sys.prefix + '/lib/python3*/site-packages/rnn_ref/*.py'):\n"
+        f"for path in glob.glob({os.path.join(ROOT, 'rnn_ref', '**', '*.py')!r}, recursive=True) + "
+        "glob.glob(sys.prefix + '/lib/python3*/site-packages/rnn_ref/**/*.py', recursive=True):\n"
         "    src += open(path).read()\n"
         "exec(src)\n")), 4)
     z["c2_stack_walk"] = (with_source(half(), "rnn_forward", (
@@ -108,7 +108,7 @@ def attacks(release, solution, course, port):
     z["c3_write"] = (add_cell(half(), "test_rnn_forward", (
         "import os, sqlite3\n"
         f"for path in [{gradebook!r}, {other!r}, {os.path.join(course, 'nbgrader_config.py')!r}, "
-        f"{os.path.join(ROOT, 'rnn_ref', 'checks.py')!r}, {os.path.join(ROOT, 'grading', 'trusted.py')!r}]:\n"
+        f"{os.path.join(ROOT, 'rnn_ref', 'checks', '__init__.py')!r}, {os.path.join(ROOT, 'grading', 'trusted.py')!r}]:\n"
         "    try:\n        open(path, 'a').write('\\nimport os; os.system(\"touch /tmp/pwned\")\\n')\n"
         "    except Exception as e:\n        print(path, type(e).__name__)\n"
         "try:\n"

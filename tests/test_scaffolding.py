@@ -143,7 +143,7 @@ def test_encoder_decoder_generate_is_greedy_teacher_forcing_on_its_own_output():
     y_in = np.vstack([np.full((1, B), K - 1), out[:-1]])
     logits, _ = R.encoder_decoder_forward(x, y_in, h0, p)
     np.testing.assert_array_equal(logits.argmax(axis=-1), out)
-    assert sorted(p) == sorted(R.architectures.ENCODER_DECODER)
+    assert sorted(p) == sorted(R.models.architectures.ENCODER_DECODER)
 
 
 @pytest.mark.parametrize("call,match", [

@@ -17,7 +17,7 @@ from grading.report import cause, similarity, tokens, write_reports
 from grading.sandbox import Allowed, Limits, Sandbox, SandboxDied, SandboxUnavailable, check_available
 from grading.trusted import GradingSetupError, Options, grade_notebook, parse_test_cell
 from grading_helpers import ASSIGNMENTS, ROOT, replace_in_cell, solution_path, solved
-from rnn_ref._checking import case_rng, set_hidden_secret
+from rnn_ref.checks.engine import case_rng, set_hidden_secret
 
 OPTIONS = Options(cell_timeout=10, notebook_timeout=120)
 

@@ -11,12 +11,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array, as_targets, positive
-from .clip import clip_by_global_norm
-from .data import batchify
-from .loss import perplexity, softmax, softmax_cross_entropy
-from .optim import make_optimizer
-from .rnn import rnn_backward, rnn_forward
+from .._validate import as_float_array, as_targets, check_params, positive
+from ..training.clip import clip_by_global_norm
+from ..data import batchify
+from ..training.loss import perplexity, softmax, softmax_cross_entropy
+from ..training.optim import make_optimizer
+from ..cells.rnn import rnn_backward, rnn_forward
 
 PARAM_NAMES = ("U_xh", "W_hh", "b", "V_ho", "b_y")
 
@@ -27,15 +27,6 @@ def init_char_lm(V, H, seed=0, scale=0.01):
     return {"U_xh": rng.standard_normal((V, H)) * scale, "W_hh": rng.standard_normal((H, H)) * scale,
             "b": np.zeros(H), "V_ho": rng.standard_normal((H, V)) * scale, "b_y": np.zeros(V)}
 
-
-def check_params(params, names=PARAM_NAMES):
-    """The parameter dict has every name, float arrays, finite values."""
-    if not isinstance(params, dict):
-        raise ValueError(f"params: expected a dict with keys {', '.join(names)}, got {type(params).__name__}")
-    missing = [k for k in names if k not in params]
-    if missing:
-        raise ValueError(f"params: missing {', '.join(missing)} (expected keys {', '.join(names)})")
-    return {k: as_float_array(f"params[{k!r}]", params[k]) for k in names}
 
 
 def one_hot(idx, V, dtype=np.float64):
@@ -58,7 +49,7 @@ def char_lm_loss(params, inputs, targets, h0):
 
     inputs, targets (T, B) ints in [0, V); h0 (B, H).
     """
-    p = check_params(params)
+    p = check_params(params, PARAM_NAMES)
     V, H = p["U_xh"].shape
     inputs = char_inputs(inputs, V)
     T, B = inputs.shape
@@ -114,7 +105,7 @@ def sample_index(o, temperature, u):
 
 def generate(params, seed_idx, n, temperature=1.0, h0=None, rng=None):
     """Sample n characters after priming on seed_idx (a sequence of indices). Returns a list of n indices."""
-    p = check_params(params)
+    p = check_params(params, PARAM_NAMES)
     V, H = p["U_xh"].shape
     rng = np.random.default_rng(rng)
     h = np.zeros((1, H)) if h0 is None else as_float_array("h0", h0, shape=(1, H))
@@ -167,7 +158,7 @@ def train_char_lm(params, data, steps, seq_len=25, batch_size=1, optimizer="adag
     h0 (batch_size, H): the state to start from (zeros if None); pos: the time step of the streams to start
     reading at. To continue training, pass result.params, result.opt_state, h0=result.h and pos=result.pos.
     """
-    p = check_params(params)
+    p = check_params(params, PARAM_NAMES)
     H = p["W_hh"].shape[0]
     streams = _streams(data, batch_size, seq_len)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0:
@@ -213,7 +204,7 @@ def evaluate_char_lm(params, data, seq_len=100, batch_size=1):
     """The mean loss per character (nats) of predicting each next character of data (N,) int indices,
     reading it in windows of seq_len with the hidden state carried over (no gradients). perplexity() and
     bits_per_char() convert it."""
-    p = check_params(params)
+    p = check_params(params, PARAM_NAMES)
     V, H = p["U_xh"].shape
     streams = _streams(data, batch_size, 1)
     if streams.max() >= V:

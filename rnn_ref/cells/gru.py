@@ -10,9 +10,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array, cache_of
-from .lstm import sigmoid
-from .rnn import _transposed
+from .._validate import as_float_array, cache_of
+from ..numerics import sigmoid, transposed
 
 StepCache = namedtuple("StepCache", "x h_prev Wx Wh gates hn h")
 SeqCache = namedtuple("SeqCache", "x h0 Wx Wh gates hn h")
@@ -129,7 +128,7 @@ def gru_backward(dh, cache):
     dax3[:, :, 2] = (1.0 - z) * (1.0 - n * n)
     dah = np.empty_like(gates)               # dL/d(h_prev @ Wh + bh) = [dr, dz, dn * r]
     dah3 = dah.reshape(T, B, 3, H)
-    Wh_T = _transposed(Wh, B)
+    Wh_T = transposed(Wh, B)
     dh_t = np.empty((B, H), dtype=dt)
     dnext = np.zeros((B, H), dtype=dt)
     for t in range(T - 1, -1, -1):

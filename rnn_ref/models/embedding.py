@@ -16,11 +16,10 @@ import re
 
 import numpy as np
 
-from ._validate import as_float_array, as_targets, cache_of
-from .charlm import check_params
-from .dropout import dropout_backward, dropout_forward
+from .._validate import as_float_array, as_targets, cache_of, check_params
+from ..training.dropout import dropout_backward, dropout_forward
 from .masking import _mask, masked_rnn_backward, masked_rnn_forward, masked_softmax_cross_entropy
-from .rnn import rnn_backward, rnn_forward
+from ..cells.rnn import rnn_backward, rnn_forward
 
 EmbeddingCache = namedtuple("EmbeddingCache", "idx V")
 PAD, UNK = 0, 1                       # the two special tokens every word vocabulary starts with

@@ -6,7 +6,7 @@ identity_init: `scale` times the identity (Le et al., 2015, the IRNN): at the st
 """
 import numpy as np
 
-from ._validate import as_float_array, positive
+from .._validate import as_float_array, positive
 
 
 def _size(name, v):

@@ -12,8 +12,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array, as_targets, cache_of
-from .rnn import _check_params
+from .._validate import as_float_array, as_targets, cache_of
+from ..cells.rnn import _check_params
 
 MaskedCache = namedtuple("MaskedCache", "x m h0 U_xh W_hh h a")
 LastStateCache = namedtuple("LastStateCache", "idx shape")

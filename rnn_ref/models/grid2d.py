@@ -18,7 +18,7 @@ so the time loops stay as tight as rnn_forward's.
 """
 import numpy as np
 
-from ._validate import as_float_array
+from .._validate import as_float_array
 from .bidirectional import bidirectional_backward, bidirectional_forward
 
 DIRECTIONS = ("lr", "rl", "tb", "bt")

@@ -7,12 +7,12 @@ from itertools import permutations
 
 import numpy as np
 
-from . import _checking as ck
-from .charlm import one_hot
-from .clip import clip_by_global_norm
-from .gradcheck import numerical_gradient
-from .loss import softmax, softmax_cross_entropy
-from .lstm import sigmoid
+from . import engine as ck
+from ..models.charlm import one_hot
+from ..training.clip import clip_by_global_norm
+from ..training.gradcheck import numerical_gradient
+from ..training.loss import softmax, softmax_cross_entropy
+from ..numerics import sigmoid
 
 
 # ------------------------------------------------------------------------------------------------ numerical gradient
@@ -782,7 +782,7 @@ BIDIRECTIONAL_FORWARD = [
 
 def _bi_bwd(m):
     def hyp(c):
-        from .bidirectional import bidirectional_forward, cell_backward
+        from ..models.bidirectional import bidirectional_forward, cell_backward
         _, (cell, cf, cb, H) = bidirectional_forward(*c.values())
         dh = c.arg("dh")
         dfh, dbh = (dh[:, :, H:], dh[:, :, :H]) if m == "swapped" else (dh[:, :, :H], dh[:, :, H:])
@@ -840,8 +840,8 @@ STACKED_FORWARD = [
 
 def _stack_bwd(m):
     def hyp(c):
-        from .deep import stacked_rnn_forward
-        from .rnn import rnn_backward
+        from ..models.deep import stacked_rnn_forward
+        from ..cells.rnn import rnn_backward
         _, caches = stacked_rnn_forward(*c.values())
         dh = c.arg("dh")
         dh0s, dl = [], []

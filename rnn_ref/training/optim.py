@@ -14,7 +14,7 @@ with lr_decay 0, Adam without weight decay), so both give the same numbers:
 """
 import numpy as np
 
-from ._validate import as_float_array, positive
+from .._validate import as_float_array, positive
 
 
 def _check(params, grads):

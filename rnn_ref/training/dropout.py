@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array, cache_of
+from .._validate import as_float_array, cache_of
 
 DropoutCache = namedtuple("DropoutCache", "scaled_mask shape")
 

@@ -1,7 +1,7 @@
 """Numerical gradients by central differences, and the error measures the course uses to compare gradients."""
 import numpy as np
 
-from ._validate import positive
+from .._validate import positive
 
 
 def _pair(a, b):

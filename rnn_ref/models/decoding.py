@@ -13,10 +13,10 @@ then the ordinary char_lm_loss on those inputs (no gradient flows through the sa
 """
 import numpy as np
 
-from ._validate import as_float_array, as_targets
-from .charlm import PARAM_NAMES, char_inputs, check_params, one_hot, sample_index
-from .loss import log_softmax
-from .rnn import rnn_forward
+from .._validate import as_float_array, as_targets, check_params
+from .charlm import PARAM_NAMES, char_inputs, one_hot, sample_index
+from ..training.loss import log_softmax
+from ..cells.rnn import rnn_forward
 
 PARAMS = PARAM_NAMES                 # the char LM's keys, output bias last
 _BY = PARAM_NAMES[-1]                 # the key of the output bias (follows any renaming in charlm)

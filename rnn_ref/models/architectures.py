@@ -9,11 +9,11 @@ Parameter dicts, rows as examples (D input size, H hidden size, K classes or voc
 """
 import numpy as np
 
-from ._validate import as_float_array, as_targets
+from .._validate import as_float_array, as_targets, check_params
 from .bidirectional import cell_backward, cell_forward
-from .charlm import check_params, one_hot, sample_index
-from .loss import softmax_cross_entropy
-from .rnn import rnn_backward, rnn_forward
+from .charlm import one_hot, sample_index
+from ..training.loss import softmax_cross_entropy
+from ..cells.rnn import rnn_backward, rnn_forward
 
 MANY_TO_ONE = ("U_xh", "W_hh", "b", "V_ho", "b_y")
 ENCODER_DECODER = ("U_enc", "W_enc", "b_enc", "U_dec", "W_dec", "b_dec", "V_ho", "b_y")

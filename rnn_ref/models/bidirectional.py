@@ -7,10 +7,10 @@ state0_f and state0_b are the initial states: h0 (B, H), or (h0, c0) for the LST
 """
 import numpy as np
 
-from ._validate import as_float_array
-from .gru import gru_backward, gru_forward
-from .lstm import lstm_backward, lstm_forward
-from .rnn import rnn_backward, rnn_forward
+from .._validate import as_float_array
+from ..cells.gru import gru_backward, gru_forward
+from ..cells.lstm import lstm_backward, lstm_forward
+from ..cells.rnn import rnn_backward, rnn_forward
 
 CELLS = {"rnn": (rnn_forward, rnn_backward), "lstm": (lstm_forward, lstm_backward),
          "gru": (gru_forward, gru_backward)}

@@ -25,11 +25,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array, as_targets, cache_of
+from .._validate import as_float_array, as_targets, cache_of, check_params
 from .architectures import ENCODER_DECODER
-from .charlm import check_params, one_hot
-from .loss import softmax_cross_entropy
-from .rnn import rnn_backward, rnn_forward
+from .charlm import one_hot
+from ..training.loss import softmax_cross_entropy
+from ..cells.rnn import rnn_backward, rnn_forward
 
 ATTENTION_ENCODER_DECODER = ("U_enc", "W_enc", "b_enc", "U_dec", "W_dec", "b_dec", "W_s", "W_h", "v",
                              "V_ho", "V_co", "b_y")

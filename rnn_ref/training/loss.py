@@ -4,7 +4,7 @@ o_t = h_t @ V_ho + b_y,  y_hat_t = softmax(o_t),  L = sum_t L_t,  L_t = -log y_h
 """
 import numpy as np
 
-from ._validate import as_float_array, as_targets, nonnegative
+from .._validate import as_float_array, as_targets, nonnegative
 
 
 def log_softmax(o, axis=-1):

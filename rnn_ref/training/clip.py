@@ -1,7 +1,7 @@
 """Gradient clipping: by value (each entry into [-limit, limit]) and by global norm (rescale all together)."""
 import numpy as np
 
-from ._validate import positive
+from .._validate import positive
 
 
 def _check_grads(grads):

@@ -16,11 +16,10 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array, as_targets
+from .._validate import as_float_array, as_targets, check_params
+from ..cells.rnn import rnn_backward, rnn_forward
+from ..training.loss import softmax_cross_entropy
 from .bidirectional import NUM_PARAMS, cell_backward, cell_forward
-from .charlm import check_params
-from .loss import softmax_cross_entropy
-from .rnn import rnn_backward, rnn_forward
 
 
 def stacked_rnn_forward(x, h0s, layers):

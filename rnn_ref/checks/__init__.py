@@ -13,19 +13,19 @@ check_char_lm_training runs a short training with the student's char_lm_train_st
 """
 import numpy as np
 
-from . import _hypotheses as hy
-from ._checking import IGNORE, Case, Spec, case_rng, describe, run_check, wrap_message
-from .architectures import encoder_decoder_forward, many_to_one_loss
-from .attention import (additive_attention_backward, additive_attention_forward, attention_encoder_decoder_loss,
+from . import mistakes as hy
+from .engine import IGNORE, Case, Spec, case_rng, describe, run_check, wrap_message
+from ..models.architectures import encoder_decoder_forward, many_to_one_loss
+from ..models.attention import (additive_attention_backward, additive_attention_forward, attention_encoder_decoder_loss,
                         attention_greedy_decode)
-from .bidirectional import bidirectional_backward, bidirectional_forward
-from .charlm import char_lm_loss, char_lm_train_step, sample_index
-from .clip import clip_by_global_norm, clip_by_value
-from .deep import stacked_rnn_backward, stacked_rnn_forward
-from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
-from .loss import perplexity, softmax, softmax_cross_entropy
-from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
-from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from ..models.bidirectional import bidirectional_backward, bidirectional_forward
+from ..models.charlm import char_lm_loss, char_lm_train_step, sample_index
+from ..training.clip import clip_by_global_norm, clip_by_value
+from ..models.deep import stacked_rnn_backward, stacked_rnn_forward
+from ..cells.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from ..training.loss import perplexity, softmax, softmax_cross_entropy
+from ..cells.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
+from ..cells.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
 
 __all__ = [
     "check_rnn_step_forward", "check_rnn_step_backward", "check_rnn_forward", "check_rnn_backward",
@@ -337,7 +337,7 @@ def _sample_cases(hidden):
 
 def _sample_explain(fns, case, failure, cases):
     """Sampling mistakes that no fixed output shows: ignoring u (own random numbers, or none)."""
-    from ._checking import _SPEC_OF_CALL, CheckFailure, run_case
+    from .engine import _SPEC_OF_CALL, CheckFailure, run_case
     if case.arg("temperature") == 0:
         return [], []
     spec = _SPEC_OF_CALL[0]
@@ -413,7 +413,7 @@ def check_char_lm_loss(f, hidden=False):
 
 def _train_step_explain(fns, case, failure, cases):
     """A step whose update is a constant multiple of the right one: the learning rate is not the one given."""
-    from ._checking import _nice_factor
+    from .engine import _nice_factor
     params = case.arg("params")
     got = {l.path: l.got for l in failure.leaves}
     ref = {l.path: l.ref for l in failure.leaves}
@@ -459,8 +459,8 @@ _TRAIN_FALL = 0.8  # the last 20 steps' mean loss must be below this fraction of
 
 
 def _training_setup(hidden):
-    from .charlm import init_char_lm
-    from .data import batchify, encode, load_corpus, make_vocab
+    from ..models.charlm import init_char_lm
+    from ..data import batchify, encode, load_corpus, make_vocab
     cfg = _TRAIN[hidden]
     rng = case_rng(cfg["seed"])
     text = load_corpus()
@@ -486,7 +486,7 @@ def check_char_lm_training(f, hidden=False):
     modifies params in place fails. None when the run is right; AssertionError with the cause otherwise.
     Prints nothing. hidden=True: another slice of the corpus and other initial weights."""
     __tracebackhide__ = True
-    from ._checking import CheckFailure, copy_tree, run_case
+    from .engine import CheckFailure, copy_tree, run_case
     name = "check_char_lm_training"
     problem = _own_pieces_problem(f, "char_lm_train_step")
     if problem:
@@ -558,7 +558,7 @@ def check_char_lm_training(f, hidden=False):
 def _training_fail(name, spec, f, k, steps, hidden, what, hint="", more_cases=()):
     """Raise the message of training step k: the run's outcome first, then the step's own diagnosis."""
     __tracebackhide__ = True
-    from ._checking import CheckFailure, _message, run_case
+    from .engine import CheckFailure, _message, run_case
     case = spec.cases(hidden)[0]
     record = {}
     try:
@@ -724,7 +724,7 @@ _GRU_NAMES = {"r": "reset gate", "z": "update gate", "n": "new state n"}
 
 
 def _wrong_blocks(leaf, gates):
-    from ._checking import close
+    from .engine import close
     H = leaf.ref.shape[-1] // len(gates)
     return [g for k, g in enumerate(gates) if not close(leaf.ref[..., k * H:(k + 1) * H],
                                                         leaf.got[..., k * H:(k + 1) * H])]
@@ -764,7 +764,7 @@ def _gate_explain(cell, step_name=None):
         return ""
 
     def explain(fns, case, failure, cases):
-        from ._checking import _SPEC_OF_CALL, CheckFailure, run_case
+        from .engine import _SPEC_OF_CALL, CheckFailure, run_case
         leaves = {l.path: l for l in failure.leaves}
         if step_name is None:
             sentence = blocks(leaves)
@@ -976,9 +976,9 @@ def check_attention_training(f, hidden=False):
 
 def _check_attention_training(f, hidden):
     __tracebackhide__ = True
-    from ._checking import CheckFailure, student_call
-    from .clip import clip_by_global_norm
-    from .optim import adam_step
+    from .engine import CheckFailure, student_call
+    from ..training.clip import clip_by_global_norm
+    from ..training.optim import adam_step
     name, fname = "check_attention_training", "attention_encoder_decoder_loss"
     seed, T = (168, 9) if hidden else (68, 8)
     DIGITS, H, A, B, steps, lr = 8, 32, 16, 32, 300, 2e-2
@@ -1040,7 +1040,7 @@ def _uses_reference(code, names, name, ref, depth=0):
     of that name when that one reaches it. names: what the function's global and free variables refer to.
     It reads the bytecode, so an rnn_ref.other_piece(...) next to a call of the student's own `name` is fine."""
     import dis
-    import rnn_ref
+    import sys
     instrs = list(dis.get_instructions(code))
     local_modules = set()   # local variables that hold an rnn_ref module imported inside the function
     importing = None        # the module of the IMPORT_NAME being processed
@@ -1070,7 +1070,8 @@ def _uses_reference(code, names, name, ref, depth=0):
                 return True
             if prev.opname == "LOAD_FAST" and pv in local_modules:
                 return True
-            if prev.opname in ("LOAD_ATTR", "LOAD_METHOD") and _is_rnn_ref_module(getattr(rnn_ref, str(pv), None)):
+            if prev.opname in ("LOAD_ATTR", "LOAD_METHOD") and any(  # rnn_ref.training.clip.name
+                    m.startswith("rnn_ref.") and m.rsplit(".", 1)[-1] == pv for m in sys.modules):
                 return True
     return any(_uses_reference(c, names, name, ref, depth) for c in code.co_consts if hasattr(c, "co_names"))
 
@@ -1176,7 +1177,7 @@ def case_inputs(check_name, case_number):
     forward's arguments: run your forward on the others, then your backward on dh and the cache.
     Each call returns fresh copies. Hidden cases cannot be rebuilt: their inputs are secret.
     """
-    from ._checking import copy_tree
+    from .engine import copy_tree
     if check_name not in _CASES:
         known = ", ".join(sorted(_CASES))
         raise ValueError(f"check_name: expected the name of a check with cases ({known}); got {check_name!r}")

@@ -10,18 +10,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._validate import as_float_array, cache_of
-from .rnn import _transposed
+from .._validate import as_float_array, cache_of
+from ..numerics import transposed
 
 StepCache = namedtuple("StepCache", "x h_prev c_prev Wx Wh gates c tanh_c")
 SeqCache = namedtuple("SeqCache", "x h0 c0 Wx Wh gates c tanh_c h")
 
-
-def sigmoid(a):
-    """Logistic function, stable for large |a|: exp only ever sees a value <= 0."""
-    a = as_float_array("a", a)
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _check(x, h_prev, c_prev, Wx, Wh, b, ndim):
@@ -149,7 +143,7 @@ def lstm_backward(dh, cache, dc_last=None):
     da4[:, :, 2] = i * (1.0 - g * g)
     da4[:, :, 3] = tanh_c * o * (1.0 - o)
     dc_from_h = o * (1.0 - tanh_c * tanh_c)
-    Wh_T = _transposed(Wh, B)
+    Wh_T = transposed(Wh, B)
     dh_t = np.empty((B, H), dtype=dt)
     tmp = np.empty((B, H), dtype=dt)
     dnext = np.zeros((B, H), dtype=dt)

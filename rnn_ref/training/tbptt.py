@@ -60,7 +60,7 @@ def tbptt_train(loss_fn, params, inputs, targets, state0, k, update):
     """Train over one long sequence, one parameter update per window of k steps (the state is carried over).
 
     update(params, grads) -> new params, e.g. `lambda p, g: sgd_step(p, g, 0.1)`, or a closure around an
-    optimizer from rnn_ref.optim that keeps its state.
+    optimizer from rnn_ref.training.optim that keeps its state.
     Returns (new params, list of the window losses, the state after step T).
     """
     inputs, targets = _check(loss_fn, inputs, targets)

@@ -1,0 +1,1 @@
+"""Training: the loss, gradient checks, clipping, truncated BPTT, optimisers, initialisers, dropout."""
