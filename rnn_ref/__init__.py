@@ -9,6 +9,7 @@ from .cells.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_fo
 from .cells.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .numerics import sigmoid
 from .cells.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
+from .cells.gru_cho import gru_cho_backward, gru_cho_forward, gru_cho_step_backward, gru_cho_step_forward
 # Output layer and loss
 from .training.loss import bits_per_char, log_softmax, perplexity, softmax, softmax_cross_entropy
 # Gradients: checking, clipping, truncated BPTT, optimizers

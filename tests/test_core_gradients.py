@@ -1,5 +1,8 @@
-"""Central differences in float64 for every backward pass of the core (rnn, lstm, gru, loss) and for the
-losses and backward passes built on it (many-to-one, encoder-decoder, char-LM, bidirectional, stacked).
+"""Central differences in float64 for every backward pass of the core (every cell in the registry
+rnn_ref.cells.CELLS, step and sequence, and the loss) and for the losses and backward passes built on it
+(many-to-one, encoder-decoder, char-LM, bidirectional for every cell, stacked). A newly registered cell is
+tested here without an edit. Cho's GRU, which torch.nn lacks, is also checked against PyTorch autograd of its
+formula written in torch ops.
 
 Criterion: the normwise relative error ||analytic - numeric|| / (||analytic|| + ||numeric||)
 (rnn_ref.norm_rel_error) below 1e-7 for every input and parameter. With step 1e-5 in float64 and inputs of
@@ -9,8 +12,10 @@ Elementwise errors are not used: an entry near 0 has a relative error set by rou
 """
 import numpy as np
 import pytest
+import torch
 
 import rnn_ref as R
+from rnn_ref.cells import CELLS
 
 TOL = 1e-7
 SHAPES = [(3, 2, 3, 4), (1, 1, 2, 1), (4, 1, 1, 3)]  # (T, B, D, H): includes T=1, B=1, H=1
@@ -27,89 +32,121 @@ def check(f, inputs, grads, what):
         assert err < TOL, f"{what} d{name}: normwise relative error {err:.3e} vs central differences"
 
 
-def cell_params(rng, kind, D, H, scale=0.5):
-    n = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
-    names = {"rnn": ("U_xh", "W_hh", "b"), "lstm": ("Wx", "Wh", "b"), "gru": ("Wx", "Wh", "bx", "bh")}[kind]
-    shapes = [(D, n * H), (H, n * H), (n * H,), (n * H,)]
-    return {name: rng.standard_normal(s) * scale for name, s in zip(names, shapes)}
+def cell_params(rng, cell, D, H, scale=0.5):
+    """Random parameters of a registered cell, name -> array, with the registry's shapes."""
+    return {k: rng.standard_normal(s) * scale for k, s in CELLS[cell].param_shapes(D, H).items()}
 
 
-# ---------------------------------------------------------------- one step
+def seed(cell, k):
+    return 10 * k + list(CELLS).index(cell)
 
+
+# ---------------------------------------------------------------- every registered cell: one step, a sequence
+
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
-def test_rnn_step(T, B, D, H):
-    rng = np.random.default_rng(1)
-    p = cell_params(rng, "rnn", D, H)
-    v = {"x": rng.standard_normal((B, D)), "h_prev": rng.standard_normal((B, H))}
-    dh = rng.standard_normal((B, H))
-    f = lambda: np.sum(R.rnn_step_forward(v["x"], v["h_prev"], *p.values())[0] * dh)
-    g = R.rnn_step_backward(dh, R.rnn_step_forward(v["x"], v["h_prev"], *p.values())[1])
-    check(f, {**v, **p}, dict(zip(["x", "h_prev", "U_xh", "W_hh", "b"], g)), "rnn_step_backward")
-
-
-@pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
-def test_lstm_step(T, B, D, H):
-    rng = np.random.default_rng(2)
-    p = cell_params(rng, "lstm", D, H)
-    v = {"x": rng.standard_normal((B, D)), "h_prev": rng.standard_normal((B, H)), "c_prev": rng.standard_normal((B, H))}
-    dh, dc = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+def test_step(cell, T, B, D, H):
+    """step_backward(*dstate, cache) -> (dx, *dstate_prev, *dparams), for a loss on every new state."""
+    c = CELLS[cell]
+    rng = np.random.default_rng(seed(cell, 1))
+    p = cell_params(rng, cell, D, H)
+    v = {"x": rng.standard_normal((B, D)), **{s + "_prev": rng.standard_normal((B, H)) for s in c.state}}
+    ds = [rng.standard_normal((B, H)) for _ in c.state]   # dL/d(each new state)
 
     def f():
-        h, c, _ = R.lstm_step_forward(*v.values(), *p.values())
-        return np.sum(h * dh) + np.sum(c * dc)
-    g = R.lstm_step_backward(dh, dc, R.lstm_step_forward(*v.values(), *p.values())[2])
-    check(f, {**v, **p}, dict(zip(["x", "h_prev", "c_prev", "Wx", "Wh", "b"], g)), "lstm_step_backward")
+        new = c.step_forward(*v.values(), *p.values())[:-1]
+        return sum(np.sum(s * d) for s, d in zip(new, ds))
+    g = c.step_backward(*ds, c.step_forward(*v.values(), *p.values())[-1])
+    assert len(g) == len(v) + len(p), f"{cell}_step_backward returned {len(g)} gradients"
+    check(f, {**v, **p}, dict(zip([*v, *p], g)), f"{cell}_step_backward")
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
-def test_gru_step(T, B, D, H):
-    rng = np.random.default_rng(3)
-    p = cell_params(rng, "gru", D, H)
-    v = {"x": rng.standard_normal((B, D)), "h_prev": rng.standard_normal((B, H))}
-    dh = rng.standard_normal((B, H))
-    f = lambda: np.sum(R.gru_step_forward(*v.values(), *p.values())[0] * dh)
-    g = R.gru_step_backward(dh, R.gru_step_forward(*v.values(), *p.values())[1])
-    check(f, {**v, **p}, dict(zip(["x", "h_prev", "Wx", "Wh", "bx", "bh"], g)), "gru_step_backward")
-
-
-# ---------------------------------------------------------------- whole sequences
-
-@pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
-def test_rnn_sequence(T, B, D, H):
-    rng = np.random.default_rng(4)
-    p = cell_params(rng, "rnn", D, H)
-    v = {"x": rng.standard_normal((T, B, D)), "h0": rng.standard_normal((B, H))}
+def test_sequence(cell, T, B, D, H):
+    """backward(dh, cache) -> (dx, *dstate0, *dparams), for a loss on every hidden state."""
+    c = CELLS[cell]
+    rng = np.random.default_rng(seed(cell, 2))
+    p = cell_params(rng, cell, D, H)
+    v = {"x": rng.standard_normal((T, B, D)), **{s + "0": rng.standard_normal((B, H)) for s in c.state}}
     dh = rng.standard_normal((T, B, H))
-    f = lambda: np.sum(R.rnn_forward(*v.values(), *p.values())[0] * dh)
-    g = R.rnn_backward(dh, R.rnn_forward(*v.values(), *p.values())[1])
-    check(f, {**v, **p}, dict(zip(["x", "h0", "U_xh", "W_hh", "b"], g)), "rnn_backward")
+    f = lambda: np.sum(c.forward(*v.values(), *p.values())[0] * dh)
+    g = c.backward(dh, c.forward(*v.values(), *p.values())[1])
+    assert len(g) == len(v) + len(p), f"{cell}_backward returned {len(g)} gradients"
+    check(f, {**v, **p}, dict(zip([*v, *p], g)), f"{cell}_backward")
 
 
-@pytest.mark.parametrize("with_dc_last", [True, False], ids=["dc_last", "no-dc_last"])
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
-def test_lstm_sequence(T, B, D, H, with_dc_last):
+def test_lstm_dc_last(T, B, D, H):
+    """lstm_backward's dc_last: dL/dc_T from beyond the sequence (an encoder's final cell state)."""
     rng = np.random.default_rng(5)
     p = cell_params(rng, "lstm", D, H)
     v = {"x": rng.standard_normal((T, B, D)), "h0": rng.standard_normal((B, H)), "c0": rng.standard_normal((B, H))}
-    dh = rng.standard_normal((T, B, H))
-    dc_last = rng.standard_normal((B, H)) if with_dc_last else None
+    dh, dc_last = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
 
     def f():
         h, cache = R.lstm_forward(*v.values(), *p.values())
-        return np.sum(h * dh) + (np.sum(cache.c[-1] * dc_last) if with_dc_last else 0.0)
+        return np.sum(h * dh) + np.sum(cache.c[-1] * dc_last)
     g = R.lstm_backward(dh, R.lstm_forward(*v.values(), *p.values())[1], dc_last=dc_last)
     check(f, {**v, **p}, dict(zip(["x", "h0", "c0", "Wx", "Wh", "b"], g)), "lstm_backward")
 
 
+# ---------------------------------------------------------------- Cho's GRU against PyTorch autograd
+
+def _gru_cho_torch(x, h_prev, Wx, Wh, bx, bh):
+    """book/12_gru.md eq-12-cho in torch ops (torch.nn has no such cell): the reset before the matmul."""
+    H = h_prev.shape[1]
+    r = torch.sigmoid(x @ Wx[:, :H] + bx[:H] + h_prev @ Wh[:, :H] + bh[:H])
+    z = torch.sigmoid(x @ Wx[:, H:2 * H] + bx[H:2 * H] + h_prev @ Wh[:, H:2 * H] + bh[H:2 * H])
+    n = torch.tanh(x @ Wx[:, 2 * H:] + bx[2 * H:] + (r * h_prev) @ Wh[:, 2 * H:] + bh[2 * H:])
+    return (1 - z) * n + z * h_prev
+
+
+@pytest.mark.parametrize("scale", [0.5, 10.0], ids=["moderate", "saturated"])
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
-def test_gru_sequence(T, B, D, H):
-    rng = np.random.default_rng(6)
-    p = cell_params(rng, "gru", D, H)
-    v = {"x": rng.standard_normal((T, B, D)), "h0": rng.standard_normal((B, H))}
+def test_gru_cho_matches_torch_autograd(T, B, D, H, scale):
+    """Forward and every gradient, step and sequence, to a normwise relative error below 1e-10."""
+    rng = np.random.default_rng(seed("gru_cho", 3))
+    p = cell_params(rng, "gru_cho", D, H, scale)
+    x, h0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H))
     dh = rng.standard_normal((T, B, H))
-    f = lambda: np.sum(R.gru_forward(*v.values(), *p.values())[0] * dh)
-    g = R.gru_backward(dh, R.gru_forward(*v.values(), *p.values())[1])
-    check(f, {**v, **p}, dict(zip(["x", "h0", "Wx", "Wh", "bx", "bh"], g)), "gru_backward")
+    leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, h0, *p.values())]
+    hs, h_prev = [], leaves[1]
+    for t in range(T):
+        h_prev = _gru_cho_torch(leaves[0][t], h_prev, *leaves[2:])
+        hs.append(h_prev)
+    out = torch.stack(hs)
+    (out * torch.from_numpy(dh)).sum().backward()
+    h, cache = R.gru_cho_forward(x, h0, *p.values())
+    assert R.norm_rel_error(h, out.detach().numpy()) < 1e-10, "gru_cho_forward: h vs torch"
+    for name, ours, leaf in zip(["dx", "dh0", "dWx", "dWh", "dbx", "dbh"], R.gru_cho_backward(dh, cache), leaves):
+        err = R.norm_rel_error(ours, leaf.grad.numpy())
+        print(f"ORACLE gru_cho_backward {name} {err:.3e}")
+        assert err < 1e-10, f"gru_cho_backward {name}: normwise relative error {err:.3e} vs torch autograd"
+    # one step: its own forward and backward
+    leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x[0], h0, *p.values())]
+    out = _gru_cho_torch(*leaves)
+    (out * torch.from_numpy(dh[0])).sum().backward()
+    h1, cache = R.gru_cho_step_forward(x[0], h0, *p.values())
+    assert R.norm_rel_error(h1, out.detach().numpy()) < 1e-10, "gru_cho_step_forward: h vs torch"
+    for name, ours, leaf in zip(["dx", "dh_prev", "dWx", "dWh", "dbx", "dbh"],
+                                R.gru_cho_step_backward(dh[0], cache), leaves):
+        err = R.norm_rel_error(ours, leaf.grad.numpy())
+        print(f"ORACLE gru_cho_step_backward {name} {err:.3e}")
+        assert err < 1e-10, f"gru_cho_step_backward {name}: normwise relative error {err:.3e} vs torch autograd"
+
+
+def test_gru_cho_differs_from_gru_unless_reset_open():
+    """The two GRUs share a weight layout but not a function; with r = 1 they agree (book/12_gru.md)."""
+    rng = np.random.default_rng(0)
+    B, D, H = 4, 3, 5
+    x, h_prev = rng.standard_normal((B, D)), rng.standard_normal((B, H))
+    p = cell_params(rng, "gru", D, H, 1.0)
+    assert np.abs(R.gru_step_forward(x, h_prev, *p.values())[0]
+                  - R.gru_cho_step_forward(x, h_prev, *p.values())[0]).max() > 0.05
+    p["bx"][:H] = 50.0   # r = 1
+    assert np.abs(R.gru_step_forward(x, h_prev, *p.values())[0]
+                  - R.gru_cho_step_forward(x, h_prev, *p.values())[0]).max() < 1e-12
 
 
 @pytest.mark.parametrize("T,B,K,scale", [(3, 2, 5, 1.0), (1, 1, 2, 1.0), (2, 3, 4, 10.0)])
@@ -162,25 +199,22 @@ def test_char_lm_loss(T, B, V, H):
     check(f, params, R.char_lm_loss(params, inputs, targets, h0)[1], "char_lm_loss")
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
 def test_bidirectional(cell, T, B, D, H):
     rng = np.random.default_rng(11)
+    c = CELLS[cell]
     pf, pb = cell_params(rng, cell, D, H), cell_params(rng, cell, D, H)
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
-    s = {k: rng.standard_normal((B, H)) for k in ("h0_f", "c0_f", "h0_b", "c0_b")}
-    s0f = (s["h0_f"], s["c0_f"]) if cell == "lstm" else s["h0_f"]
-    s0b = (s["h0_b"], s["c0_b"]) if cell == "lstm" else s["h0_b"]
-    run = lambda: R.bidirectional_forward(x, s0f, s0b, tuple(pf.values()), tuple(pb.values()), cell=cell)
+    s0 = {f"{s}0_{d}": rng.standard_normal((B, H)) for d in "fb" for s in c.state}
+    pack = lambda d, v: v[f"h0_{d}"] if len(c.state) == 1 else tuple(v[f"{s}0_{d}"] for s in c.state)
+    run = lambda: R.bidirectional_forward(x, pack("f", s0), pack("b", s0), tuple(pf.values()), tuple(pb.values()),
+                                          cell=cell)
     dx, ds_f, ds_b, dp_f, dp_b = R.bidirectional_backward(dh, run()[1])
-    grads = {"x": dx, **{k + "_f": g for k, g in zip(pf, dp_f)}, **{k + "_b": g for k, g in zip(pb, dp_b)}}
-    inputs = {"x": x, **{k + "_f": a for k, a in pf.items()}, **{k + "_b": a for k, a in pb.items()}}
-    if cell == "lstm":
-        grads.update(h0_f=ds_f[0], c0_f=ds_f[1], h0_b=ds_b[0], c0_b=ds_b[1])
-        inputs.update(s)
-    else:
-        grads.update(h0_f=ds_f, h0_b=ds_b)
-        inputs.update(h0_f=s["h0_f"], h0_b=s["h0_b"])
+    ds = {"f": ds_f if len(c.state) > 1 else (ds_f,), "b": ds_b if len(c.state) > 1 else (ds_b,)}
+    grads = {"x": dx, **{k + "_f": g for k, g in zip(pf, dp_f)}, **{k + "_b": g for k, g in zip(pb, dp_b)},
+             **{f"{s}0_{d}": g for d in "fb" for s, g in zip(c.state, ds[d])}}
+    inputs = {"x": x, **{k + "_f": a for k, a in pf.items()}, **{k + "_b": a for k, a in pb.items()}, **s0}
     check(lambda: np.sum(run()[0] * dh), inputs, grads, f"bidirectional_backward[{cell}]")
 
 

@@ -112,6 +112,8 @@ CELLS = {c.name: c for c in (
     Cell("rnn", "vanilla RNN", "rnn_ref.cells.rnn", ("U_xh", "W_hh", "b"), "h", ("h",), "03_forward", "RNN"),
     Cell("lstm", "LSTM", "rnn_ref.cells.lstm", ("Wx", "Wh", "b"), "ifgo", ("h", "c"), "11_lstm", "LSTM", "f"),
     Cell("gru", "GRU", "rnn_ref.cells.gru", ("Wx", "Wh", "bx", "bh"), "rzn", ("h",), "12_gru", "GRU"),
+    Cell("gru_cho", "GRU (Cho et al. 2014)", "rnn_ref.cells.gru_cho", ("Wx", "Wh", "bx", "bh"), "rzn", ("h",),
+         "12_gru", None),
 )}
 
 
