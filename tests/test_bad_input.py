@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import rnn_ref as R
+from rnn_ref.cells import CELLS
 
 T, B, D, H, K = 3, 2, 4, 5, 6
 rng = np.random.default_rng(0)
@@ -25,25 +26,32 @@ def ints(high, *shape):
 
 
 # One valid call per function: name -> (function, kwargs factory). Factories run per test: nothing is shared.
-def _rnn_seq():
-    return dict(x=a(T, B, D), h0=a(B, H), U_xh=a(D, H), W_hh=a(H, H), b=a(H))
+# The cells' entries come from the registry (rnn_ref.cells.CELLS): a newly registered cell is tested unedited.
+def _seq(cell):
+    """A valid call of a cell's forward: x (T, B, D), the initial states <s>0 (B, H), the parameters."""
+    c = CELLS[cell]
+    return dict(x=a(T, B, D), **{s + "0": a(B, H) for s in c.state},
+                **{k: a(*shape) for k, shape in c.param_shapes(D, H).items()})
 
 
-def _lstm_seq():
-    return dict(x=a(T, B, D), h0=a(B, H), c0=a(B, H), Wx=a(D, 4 * H), Wh=a(H, 4 * H), b=a(4 * H))
-
-
-def _gru_seq():
-    return dict(x=a(T, B, D), h0=a(B, H), Wx=a(D, 3 * H), Wh=a(H, 3 * H), bx=a(3 * H), bh=a(3 * H))
-
-
-def _step(seq):
-    kw = seq()
+def _step(cell):
+    """A valid call of a cell's step_forward: x (B, D), the previous states <s>_prev (B, H), the parameters."""
+    kw = _seq(cell)
     kw["x"] = kw["x"][0]
-    kw["h_prev"] = kw.pop("h0")
-    if "c0" in kw:
-        kw["c_prev"] = kw.pop("c0")
+    for s in CELLS[cell].state:
+        kw[s + "_prev"] = kw.pop(s + "0")
     return kw
+
+
+def _cell_calls(cell):
+    c = CELLS[cell]
+    return {
+        f"{cell}_step_forward": (c.step_forward, lambda: _step(cell)),
+        f"{cell}_forward": (c.forward, lambda: _seq(cell)),
+        f"{cell}_step_backward": (c.step_backward, lambda: dict(**{"d" + s: a(B, H) for s in c.state},
+                                                                cache=c.step_forward(**_step(cell))[-1])),
+        f"{cell}_backward": (c.backward, lambda: dict(dh=a(T, B, H), cache=c.forward(**_seq(cell))[1])),
+    }
 
 
 def _lm_params():
@@ -64,20 +72,10 @@ def _f_of(x):
 
 
 VALID = {
-    "rnn_step_forward": (R.rnn_step_forward, lambda: _step(_rnn_seq)),
-    "rnn_forward": (R.rnn_forward, _rnn_seq),
-    "rnn_step_backward": (R.rnn_step_backward, lambda: dict(dh=a(B, H), cache=R.rnn_step_forward(**_step(_rnn_seq))[1])),
-    "rnn_backward": (R.rnn_backward, lambda: dict(dh=a(T, B, H), cache=R.rnn_forward(**_rnn_seq())[1])),
-    "lstm_step_forward": (R.lstm_step_forward, lambda: _step(_lstm_seq)),
-    "lstm_forward": (R.lstm_forward, _lstm_seq),
-    "lstm_step_backward": (R.lstm_step_backward,
-                           lambda: dict(dh=a(B, H), dc=a(B, H), cache=R.lstm_step_forward(**_step(_lstm_seq))[2])),
+    **{name: call for cell in CELLS for name, call in _cell_calls(cell).items()},
+    # lstm_backward's optional dL/dc_T from beyond the sequence
     "lstm_backward": (R.lstm_backward,
-                      lambda: dict(dh=a(T, B, H), cache=R.lstm_forward(**_lstm_seq())[1], dc_last=a(B, H))),
-    "gru_step_forward": (R.gru_step_forward, lambda: _step(_gru_seq)),
-    "gru_forward": (R.gru_forward, _gru_seq),
-    "gru_step_backward": (R.gru_step_backward, lambda: dict(dh=a(B, H), cache=R.gru_step_forward(**_step(_gru_seq))[1])),
-    "gru_backward": (R.gru_backward, lambda: dict(dh=a(T, B, H), cache=R.gru_forward(**_gru_seq())[1])),
+                      lambda: dict(dh=a(T, B, H), cache=R.lstm_forward(**_seq("lstm"))[1], dc_last=a(B, H))),
     "sigmoid": (R.sigmoid, lambda: dict(a=a(B, H))),
     "softmax": (R.softmax, lambda: dict(o=a(B, K))),
     "log_softmax": (R.log_softmax, lambda: dict(o=a(B, K))),
@@ -125,13 +123,9 @@ VALID = {
 }
 
 # Float array arguments spoiled three generic ways (wrong ndim, int dtype, NaN) for every function that has them.
+CELL_FUNCTIONS = [name for cell in CELLS for name in _cell_calls(cell)]
 FLOAT_ARGS = {
-    "rnn_step_forward": "x h_prev U_xh W_hh b", "rnn_forward": "x h0 U_xh W_hh b",
-    "rnn_step_backward": "dh", "rnn_backward": "dh",
-    "lstm_step_forward": "x h_prev c_prev Wx Wh b", "lstm_forward": "x h0 c0 Wx Wh b",
-    "lstm_step_backward": "dh dc", "lstm_backward": "dh dc_last",
-    "gru_step_forward": "x h_prev Wx Wh bx bh", "gru_forward": "x h0 Wx Wh bx bh",
-    "gru_step_backward": "dh", "gru_backward": "dh",
+    **{fn: " ".join(k for k, v in VALID[fn][1]().items() if isinstance(v, np.ndarray)) for fn in CELL_FUNCTIONS},
     "softmax_cross_entropy": "o", "sample_index": "o u",
     "many_to_one_loss": "x h0", "encoder_decoder_forward": "x h0", "encoder_decoder_loss": "x h0",
     "encoder_decoder_backward": "do", "bidirectional_forward": "x", "bidirectional_backward": "dh",
@@ -179,32 +173,21 @@ def _with(fn, **changes):
     return build
 
 
-SEQ_FWD = ["rnn_forward", "lstm_forward", "gru_forward"]
+SEQ_FWD = [f"{cell}_forward" for cell in CELLS]
 SPECIAL = [
-    # empty sequences, batch and hidden sizes that disagree
+    # empty sequences; the sizes of the states and the parameters are test_wrong_size_names_the_argument's
     *[(fn, "x", _with(fn, x=lambda kw: kw["x"][:0])) for fn in SEQ_FWD + ["bidirectional_forward",
                                                                          "stacked_rnn_forward", "many_to_one_loss"]],
-    *[(fn, "h0", _with(fn, h0=lambda kw: kw["h0"][:1])) for fn in SEQ_FWD],              # batch 1 vs 2
-    *[(fn, "h0", _with(fn, h0=lambda kw: kw["h0"][:, :-1])) for fn in SEQ_FWD],          # hidden 4 vs 5
-    ("lstm_forward", "c0", _with("lstm_forward", c0=lambda kw: kw["c0"][:1])),
-    ("rnn_forward", "W_hh", _with("rnn_forward", W_hh=lambda kw: kw["W_hh"][:, :-1])),
-    ("rnn_forward", "b", _with("rnn_forward", b=lambda kw: kw["b"][:-1])),
-    ("rnn_forward", "U_xh", _with("rnn_forward", U_xh=lambda kw: kw["U_xh"][:-1])),      # D disagrees with x
-    ("lstm_forward", "Wx", _with("lstm_forward", Wx=lambda kw: kw["Wx"][:, :-1])),       # not 4H wide
-    ("lstm_forward", "Wh", _with("lstm_forward", Wh=lambda kw: kw["Wh"][:, :-4])),
-    ("gru_forward", "Wx", _with("gru_forward", Wx=lambda kw: kw["Wx"][:, :-1])),         # not 3H wide
-    ("gru_forward", "bh", _with("gru_forward", bh=lambda kw: kw["bh"][:-3])),
-    ("rnn_step_forward", "h_prev", _with("rnn_step_forward", h_prev=lambda kw: kw["h_prev"][:1])),
-    ("lstm_step_forward", "c_prev", _with("lstm_step_forward", c_prev=lambda kw: kw["c_prev"][:, :-1])),
-    ("gru_step_forward", "h_prev", _with("gru_step_forward", h_prev=lambda kw: kw["h_prev"][:, :-1])),
-    ("rnn_backward", "dh", _with("rnn_backward", dh=lambda kw: kw["dh"][:-1])),
-    ("lstm_backward", "dh", _with("lstm_backward", dh=lambda kw: kw["dh"][:, :1])),
+    # upstream gradients of the wrong shape, caches that are not what forward returned
+    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][:-1])) for cell in CELLS],
+    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][:, :1])) for cell in CELLS],
+    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][..., :-1])) for cell in CELLS],
+    *[(f"{cell}_step_backward", "d" + s, _with(f"{cell}_step_backward", **{"d" + s: lambda kw, s=s: kw["d" + s][:1]}))
+      for cell in CELLS for s in CELLS[cell].state],
     ("lstm_backward", "dc_last", _with("lstm_backward", dc_last=lambda kw: kw["dc_last"][:, :-1])),
-    ("gru_backward", "dh", _with("gru_backward", dh=lambda kw: kw["dh"][..., :-1])),
-    ("lstm_step_backward", "dc", _with("lstm_step_backward", dc=lambda kw: kw["dc"][:1])),
-    *[(fn, "cache", _with(fn, cache=lambda kw: tuple(kw["cache"]))) for fn in
-      ("rnn_step_backward", "rnn_backward", "lstm_step_backward", "lstm_backward", "gru_step_backward", "gru_backward")],
-    ("rnn_backward", "cache", _with("rnn_backward", cache=lambda kw: R.gru_forward(**_gru_seq())[1])),
+    *[(fn, "cache", _with(fn, cache=lambda kw: tuple(kw["cache"]))) for fn in CELL_FUNCTIONS if "backward" in fn],
+    *[(f"{cell}_backward", "cache", _with(f"{cell}_backward", cache=lambda kw, other=other: VALID[other][1]()["cache"]))
+      for cell, other in zip(CELLS, [f"{c}_backward" for c in [*CELLS][1:] + [*CELLS][:1]])],  # another cell's
     ("bidirectional_backward", "dh", _with("bidirectional_backward", dh=lambda kw: kw["dh"][..., :-1])),
     ("stacked_rnn_forward", "h0s", _with("stacked_rnn_forward", h0s=lambda kw: kw["h0s"][:1])),   # L disagrees
     ("stacked_rnn_backward", "dh", _with("stacked_rnn_backward", dh=lambda kw: kw["dh"][:, :1])),
@@ -282,16 +265,58 @@ def _raises(func, kw, arg):
     assert len(msg) > len(arg) + 10, f"the message says too little: {msg!r}"
 
 
+def _wrong_sizes(cell):
+    """(function, argument, spoil) for every parameter and state of a cell's step and sequence forward: each
+    spoil gives that one argument a wrong size while the others stay right. Widths that are off by one, and
+    widths that are a whole gate block too narrow (a consistent-looking G*(H-1)), must both be blamed on the
+    argument itself, never on one checked after it."""
+    c = CELLS[cell]
+    G = c.num_gates
+    cols = lambda k: lambda v: v[..., :-k] if k > 0 else np.concatenate([v, v[..., :-k]], axis=-1)
+    rows = lambda v: v[:-1]
+    out = []
+    for fn, state_names in ((f"{cell}_step_forward", [s + "_prev" for s in c.state]),
+                            (f"{cell}_forward", [s + "0" for s in c.state])):
+        wx, wh, *biases = c.params
+        out += [(fn, wx, cols(-1)), (fn, wx, cols(G)), (fn, wx, rows)]
+        out += [(fn, wh, cols(-1)), (fn, wh, cols(G)), (fn, wh, rows)]
+        out += [(fn, b, spoil) for b in biases for spoil in (cols(-1), cols(1), cols(G))]
+        out += [(fn, s, spoil) for s in state_names for spoil in (cols(1), rows)]
+    return out
+
+
+WRONG_SIZES = [(fn, arg, spoil) for cell in CELLS for fn, arg, spoil in _wrong_sizes(cell)]
+
+
+@pytest.mark.parametrize("fn,arg,spoil", WRONG_SIZES,
+                         ids=[f"{f}-{a}-{i}" for i, (f, a, _) in enumerate(WRONG_SIZES)])
+def test_wrong_size_names_the_argument(fn, arg, spoil):
+    """An LSTM Wx of shape (D, 4H + 1) or (D, 4(H - 1)) is reported as a wrong Wx, not as a wrong Wh."""
+    func, make = VALID[fn]
+    kw = make()
+    func(**make())  # the valid call works
+    kw[arg] = spoil(kw[arg])
+    _raises(func, kw, arg)
+
+
+def test_wrong_lstm_Wx_is_named_Wx():
+    """The case of issue 9, literally: Wh (3, 12) fixes H = 3, so Wx (D, 8) is the wrong one."""
+    with pytest.raises(ValueError, match=r"^Wx: expected shape \(2, 12\)"):
+        R.lstm_forward(a(T, B, 2), a(B, 3), a(B, 3), a(2, 8), a(3, 12), a(12))
+    with pytest.raises(ValueError, match=r"^Wx: expected shape \(2, 12\)"):
+        R.lstm_forward(a(T, B, 2), a(B, 3), a(B, 3), a(2, 13), a(3, 12), a(12))
+
+
 def test_inputs_are_not_modified():
     """Validation and the hoisted buffers never write into the caller's arrays."""
-    for fn in ("rnn_forward", "lstm_forward", "gru_forward", "softmax_cross_entropy"):
+    for fn in [*SEQ_FWD, *[f"{cell}_step_forward" for cell in CELLS], "softmax_cross_entropy"]:
         func, make = VALID[fn]
         kw = make()
         before = {k: np.copy(v) for k, v in kw.items() if isinstance(v, np.ndarray)}
         func(**kw)
         for k, v in before.items():
             assert np.array_equal(kw[k], v), f"{fn} modified its argument {k}"
-    for fn in ("rnn_backward", "lstm_backward", "gru_backward"):  # nor the cache: backward can run twice
+    for fn in [f for f in CELL_FUNCTIONS if "backward" in f]:  # nor the cache: backward can run twice
         func, make = VALID[fn]
         kw = make()
         first = func(**kw)
@@ -299,16 +324,23 @@ def test_inputs_are_not_modified():
         assert all(np.array_equal(a, b) for a, b in zip(first, second)), f"{fn} changed its cache or dh"
 
 
-def test_float32_stays_float32():
-    """float32 inputs give float32 outputs and gradients (float64 is the default)."""
-    f32 = {k: v.astype(np.float32) for k, v in _lstm_seq().items()}
-    h, cache = R.lstm_forward(**f32)
-    assert h.dtype == np.float32 and all(g.dtype == np.float32 for g in R.lstm_backward(h, cache))
-    f32 = {k: v.astype(np.float32) for k, v in _gru_seq().items()}
-    h, cache = R.gru_forward(**f32)
-    assert h.dtype == np.float32 and all(g.dtype == np.float32 for g in R.gru_backward(h, cache))
-    f32 = {k: v.astype(np.float32) for k, v in _rnn_seq().items()}
-    h, cache = R.rnn_forward(**f32)
-    assert h.dtype == np.float32 and all(g.dtype == np.float32 for g in R.rnn_backward(h, cache))
+@pytest.mark.parametrize("cell", CELLS)
+def test_float32_stays_float32(cell):
+    """float32 inputs give float32 outputs and gradients (float64 is the default), close to the float64 ones."""
+    c = CELLS[cell]
+    for make, forward, backward, n_out in ((lambda: _seq(cell), c.forward, c.backward, 1),
+                                           (lambda: _step(cell), c.step_forward, c.step_backward, len(c.state))):
+        kw64 = make()
+        kw32 = {k: v.astype(np.float32) for k, v in kw64.items()}
+        out32, out64 = forward(**kw32), forward(**kw64)
+        grads32 = backward(*out32[:n_out], out32[-1])
+        grads64 = backward(*out64[:n_out], out64[-1])
+        assert all(o.dtype == np.float32 for o in out32[:n_out]), f"{forward.__name__}: not float32"
+        assert all(g.dtype == np.float32 for g in grads32), f"{backward.__name__}: a gradient is not float32"
+        for o32, o64 in zip(out32[:n_out] + grads32, out64[:n_out] + grads64):
+            assert R.norm_rel_error(o32.astype(np.float64), o64) < 1e-5, f"{forward.__name__}: float32 is off"
+
+
+def test_float32_loss():
     loss, do = R.softmax_cross_entropy(a(T, B, K).astype(np.float32), ints(K, T, B))
     assert do.dtype == np.float32 and np.isfinite(loss)

@@ -1,6 +1,8 @@
 """PyTorch autograd as the oracle: the same float64 weights (copied with rnn_ref.torch_io), every forward output
-and every gradient, for nn.RNN (tanh), nn.LSTM, nn.GRU, their cells, bidirectional=True, num_layers=2,
-F.cross_entropy, clip_grad_norm_ and clip_grad_value_.
+and every gradient, for every registered cell that a torch.nn class computes (Cell.torch: nn.RNN (tanh),
+nn.LSTM, nn.GRU), their cells, bidirectional=True, num_layers=2, F.cross_entropy, clip_grad_norm_ and
+clip_grad_value_. (Cho's GRU has no torch.nn class: tests/test_core_gradients.py checks it against autograd of
+its formula.)
 
 Criterion: the normwise relative error ||ours - torch|| / (||ours|| + ||torch||) (rnn_ref.norm_rel_error) below
 1e-10. Normwise, because two correct float64 programs that sum in different orders agree to a few ulps of the
@@ -16,6 +18,7 @@ import torch.nn.functional as F
 
 import rnn_ref as R
 from rnn_ref import torch_io
+from rnn_ref.cells import CELLS
 
 TOL = 1e-10
 F64 = torch.float64
@@ -41,129 +44,149 @@ def agree(name, ours, theirs, tol=TOL):
 
 
 def weights(rng, kind, D, H, scale=0.5):
-    n = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
-    p = [rng.standard_normal((D, n * H)) * scale, rng.standard_normal((H, n * H)) * scale,
-         rng.standard_normal(n * H) * scale]
-    if kind == "gru":
-        p.append(rng.standard_normal(n * H) * scale)
-    return tuple(p)
+    """Random parameters of a registered cell, a tuple in API order with the registry's shapes."""
+    return tuple(rng.standard_normal(s) * scale for s in CELLS[kind].param_shapes(D, H).values())
 
 
-TO_TORCH = {"rnn": torch_io.to_torch_rnn, "lstm": torch_io.to_torch_lstm, "gru": torch_io.to_torch_gru}
-MODULES = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
-CELLS = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}
+TORCH_CELLS = [name for name, c in CELLS.items() if c.torch]   # the cells that a torch.nn class computes
+
+
+def to_torch(kind):
+    return getattr(torch_io, f"to_torch_{kind}")
+
+
+def module_class(kind, step=False):
+    """torch.nn.LSTM for "lstm", torch.nn.LSTMCell with step=True."""
+    return getattr(torch.nn, CELLS[kind].torch + ("Cell" if step else ""))
+
+
+def pack(kind, states):
+    """A torch module's state argument: h, or the tuple (h, c)."""
+    return states[0] if len(CELLS[kind].state) == 1 else tuple(states)
+
+
+def unpack(kind, state):
+    return (state,) if len(CELLS[kind].state) == 1 else tuple(state)
 
 
 def torch_grads(module, kind, suffix=""):
-    """The module's parameter gradients in rnn_ref's layout (and order): transposed weights; for the RNN and
-    LSTM the gradient of the one bias b (equal to that of bias_ih and of bias_hh); for the GRU both biases."""
+    """The module's parameter gradients in rnn_ref's layout (and order): transposed weights, then the biases.
+    A cell with one bias b (RNN, LSTM) gets the gradient of b (equal to that of bias_ih and of bias_hh); a cell
+    with two (GRU) gets both."""
     g = {n: getattr(module, n + suffix).grad for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
     out = [g["weight_ih"].T, g["weight_hh"].T, g["bias_ih"]]
-    if kind == "gru":
+    if len(CELLS[kind].params) == 4:
         out.append(g["bias_hh"])
     else:  # b_ih and b_hh enter the pre-activation identically
         agree("bias_ih.grad vs bias_hh.grad", npy(g["bias_ih"]), g["bias_hh"])
     return out
 
 
-PARAM_NAMES = {"rnn": ("dU_xh", "dW_hh", "db"), "lstm": ("dWx", "dWh", "db"), "gru": ("dWx", "dWh", "dbx", "dbh")}
+def param_names(kind):
+    return tuple("d" + k for k in CELLS[kind].params)
 
 
 # ---------------------------------------------------------------- whole sequences: nn.RNN, nn.LSTM, nn.GRU
 
 @pytest.mark.parametrize("scale", [0.5, 10.0], ids=["moderate", "saturated"])  # 10: gates at 0 or 1, |a| up to ~100
-@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("kind", TORCH_CELLS)
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
 def test_sequence_matches_torch(kind, T, B, D, H, scale):
+    c = CELLS[kind]
     rng = np.random.default_rng(T * 100 + B * 10 + H)
     params = weights(rng, kind, D, H, scale)
+    x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, H))
+    s0 = [rng.standard_normal((B, H)) * (0.5 if i == 0 else 1.0) for i in range(len(c.state))]
+    module = to_torch(kind)(module_class(kind)(D, H).double(), *params)
+    xt, s0t = tt(x), [tt(s[None]) for s in s0]
+    out, last = module(xt, pack(kind, s0t))
+    (out * torch.from_numpy(dh)).sum().backward()
+    h, cache = c.forward(x, *s0, *params)
+    dx, *rest = c.backward(dh, cache)
+    ds0, dparams = rest[:len(c.state)], rest[len(c.state):]
+    agree(f"{kind} h", h, out)
+    for s, ours, theirs in zip(c.state, ds0, s0t):
+        agree(f"{kind} d{s}0", ours, theirs.grad[0])
+    for s, theirs in zip(c.state, unpack(kind, last)):   # the cache holds every state sequence by its name
+        agree(f"{kind} {s}_T", getattr(cache, s)[-1], theirs[0])
+    agree(f"{kind} dx", dx, xt.grad)
+    for name, ours, theirs in zip(param_names(kind), dparams, torch_grads(module, kind, "_l0")):
+        agree(f"{kind} {name}", ours, theirs)
+
+
+@pytest.mark.parametrize("scale", [0.5, 10.0], ids=["moderate", "saturated"])
+@pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
+def test_lstm_dc_last_matches_torch(T, B, D, H, scale):
+    """lstm_backward's dc_last against a loss on torch.nn.LSTM's final cell state."""
+    rng = np.random.default_rng(T * 100 + B * 10 + H)
+    params = weights(rng, "lstm", D, H, scale)
     x, h0, c0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H)) * 0.5, rng.standard_normal((B, H))
     dh, dc_last = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
-
-    module = TO_TORCH[kind](MODULES[kind](D, H).double(), *params)
+    module = torch_io.to_torch_lstm(torch.nn.LSTM(D, H).double(), *params)
     xt, h0t, c0t = tt(x), tt(h0[None]), tt(c0[None])
-    if kind == "lstm":
-        out, (hn, cn) = module(xt, (h0t, c0t))
-        ((out * torch.from_numpy(dh)).sum() + (cn[0] * torch.from_numpy(dc_last)).sum()).backward()
-        h, cache = R.lstm_forward(x, h0, c0, *params)
-        agree("lstm c_T", cache.c[-1], cn[0])
-        dx, dh0, dc0, *dparams = R.lstm_backward(dh, cache, dc_last=dc_last)
-        agree("lstm dc0", dc0, c0t.grad[0])
-    else:
-        out, hn = module(xt, h0t)
-        (out * torch.from_numpy(dh)).sum().backward()
-        forward, backward = (R.rnn_forward, R.rnn_backward) if kind == "rnn" else (R.gru_forward, R.gru_backward)
-        h, cache = forward(x, h0, *params)
-        dx, dh0, *dparams = backward(dh, cache)
-    agree(f"{kind} h", h, out)
-    agree(f"{kind} h_T", h[-1], hn[0])
-    agree(f"{kind} dx", dx, xt.grad)
-    agree(f"{kind} dh0", dh0, h0t.grad[0])
-    for name, ours, theirs in zip(PARAM_NAMES[kind], dparams, torch_grads(module, kind, "_l0")):
-        agree(f"{kind} {name}", ours, theirs)
+    out, (hn, cn) = module(xt, (h0t, c0t))
+    ((out * torch.from_numpy(dh)).sum() + (cn[0] * torch.from_numpy(dc_last)).sum()).backward()
+    h, cache = R.lstm_forward(x, h0, c0, *params)
+    dx, dh0, dc0, *dparams = R.lstm_backward(dh, cache, dc_last=dc_last)
+    agree("lstm dx", dx, xt.grad)
+    agree("lstm dh0", dh0, h0t.grad[0])
+    agree("lstm dc0", dc0, c0t.grad[0])
+    for name, ours, theirs in zip(param_names("lstm"), dparams, torch_grads(module, "lstm", "_l0")):
+        agree(f"lstm {name}", ours, theirs)
 
 
 # ---------------------------------------------------------------- one step: nn.RNNCell, nn.LSTMCell, nn.GRUCell
 
-@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("kind", TORCH_CELLS)
 @pytest.mark.parametrize("B,D,H", [(3, 4, 5), (1, 1, 1), (1, 3, 2)])
 def test_cell_matches_torch(kind, B, D, H):
+    c = CELLS[kind]
     rng = np.random.default_rng(B * 100 + D * 10 + H)
     params = weights(rng, kind, D, H)
-    x, h_prev, c_prev = rng.standard_normal((B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
-    dh, dc = rng.standard_normal((B, H)), rng.standard_normal((B, H))
-    cell = TO_TORCH[kind](CELLS[kind](D, H).double(), *params)
-    xt, ht, ct = tt(x), tt(h_prev), tt(c_prev)
-    if kind == "lstm":
-        h_t, c_t = cell(xt, (ht, ct))
-        ((h_t * torch.from_numpy(dh)).sum() + (c_t * torch.from_numpy(dc)).sum()).backward()
-        h, c, cache = R.lstm_step_forward(x, h_prev, c_prev, *params)
-        agree("lstm cell c", c, c_t)
-        dx, dh_prev, dc_prev, *dparams = R.lstm_step_backward(dh, dc, cache)
-        agree("lstm cell dc_prev", dc_prev, ct.grad)
-    else:
-        h_t = cell(xt, ht)
-        (h_t * torch.from_numpy(dh)).sum().backward()
-        fwd, bwd = (R.rnn_step_forward, R.rnn_step_backward) if kind == "rnn" else \
-            (R.gru_step_forward, R.gru_step_backward)
-        h, cache = fwd(x, h_prev, *params)
-        dx, dh_prev, *dparams = bwd(dh, cache)
-    agree(f"{kind} cell h", h, h_t)
+    x = rng.standard_normal((B, D))
+    s_prev = [rng.standard_normal((B, H)) for _ in c.state]
+    ds = [rng.standard_normal((B, H)) for _ in c.state]        # dL/d(each new state)
+    cell = to_torch(kind)(module_class(kind, step=True)(D, H).double(), *params)
+    xt, st = tt(x), [tt(s) for s in s_prev]
+    new_t = unpack(kind, cell(xt, pack(kind, st)))
+    sum((s * torch.from_numpy(d)).sum() for s, d in zip(new_t, ds)).backward()
+    *new, cache = c.step_forward(x, *s_prev, *params)
+    dx, *rest = c.step_backward(*ds, cache)
+    for s, ours, theirs in zip(c.state, new, new_t):
+        agree(f"{kind} cell {s}", ours, theirs)
     agree(f"{kind} cell dx", dx, xt.grad)
-    agree(f"{kind} cell dh_prev", dh_prev, ht.grad)
-    for name, ours, theirs in zip(PARAM_NAMES[kind], dparams, torch_grads(cell, kind)):
+    for s, ours, theirs in zip(c.state, rest, st):
+        agree(f"{kind} cell d{s}_prev", ours, theirs.grad)
+    for name, ours, theirs in zip(param_names(kind), rest[len(c.state):], torch_grads(cell, kind)):
         agree(f"{kind} cell {name}", ours, theirs)
 
 
-# ---------------------------------------------------------------- bidirectional=True, all three cells
+# ---------------------------------------------------------------- bidirectional=True, every cell torch has
 
-@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("kind", TORCH_CELLS)
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
 def test_bidirectional_matches_torch(kind, T, B, D, H):
+    c = CELLS[kind]
     rng = np.random.default_rng(7 + T + B + H)
     pf, pb = weights(rng, kind, D, H), weights(rng, kind, D, H)
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
-    h0 = rng.standard_normal((2, B, H)) * 0.5
-    c0 = rng.standard_normal((2, B, H))
-    module = MODULES[kind](D, H, bidirectional=True).double()
-    TO_TORCH[kind](module, *pf)
-    TO_TORCH[kind](module, *pb, reverse=True)
-    xt, h0t, c0t = tt(x), tt(h0), tt(c0)
-    out = module(xt, (h0t, c0t) if kind == "lstm" else h0t)[0]
+    s0 = [rng.standard_normal((2, B, H)) * (0.5 if i == 0 else 1.0) for i in range(len(c.state))]  # [f, b]
+    module = module_class(kind)(D, H, bidirectional=True).double()
+    to_torch(kind)(module, *pf)
+    to_torch(kind)(module, *pb, reverse=True)
+    xt, s0t = tt(x), [tt(s) for s in s0]
+    out = module(xt, pack(kind, s0t))[0]
     (out * torch.from_numpy(dh)).sum().backward()
 
-    s0f, s0b = ((h0[0], c0[0]), (h0[1], c0[1])) if kind == "lstm" else (h0[0], h0[1])
-    h, cache = R.bidirectional_forward(x, s0f, s0b, pf, pb, cell=kind)
+    h, cache = R.bidirectional_forward(x, pack(kind, [s[0] for s in s0]), pack(kind, [s[1] for s in s0]), pf, pb,
+                                       cell=kind)
     dx, ds_f, ds_b, dp_f, dp_b = R.bidirectional_backward(dh, cache)
     agree(f"bi-{kind} h", h, out)
     agree(f"bi-{kind} dx", dx, xt.grad)
-    if kind == "lstm":
-        agree("bi-lstm dh0", np.stack([ds_f[0], ds_b[0]]), h0t.grad)
-        agree("bi-lstm dc0", np.stack([ds_f[1], ds_b[1]]), c0t.grad)
-    else:
-        agree(f"bi-{kind} dh0", np.stack([ds_f, ds_b]), h0t.grad)
+    for s, f, b, theirs in zip(c.state, unpack(kind, ds_f), unpack(kind, ds_b), s0t):
+        agree(f"bi-{kind} d{s}0", np.stack([f, b]), theirs.grad)
     for suffix, dp in (("_l0", dp_f), ("_l0_reverse", dp_b)):
-        for name, ours, theirs in zip(PARAM_NAMES[kind], dp, torch_grads(module, kind, suffix)):
+        for name, ours, theirs in zip(param_names(kind), dp, torch_grads(module, kind, suffix)):
             agree(f"bi-{kind} {name}{suffix}", ours, theirs)
 
 
@@ -187,7 +210,7 @@ def test_stacked_matches_torch(T, B, D, H):
     agree("stacked dx", dx, xt.grad)
     agree("stacked dh0s", dh0s, h0t.grad)
     for l, dp in enumerate(dlayers):
-        for name, ours, theirs in zip(PARAM_NAMES["rnn"], dp, torch_grads(module, "rnn", f"_l{l}")):
+        for name, ours, theirs in zip(param_names("rnn"), dp, torch_grads(module, "rnn", f"_l{l}")):
             agree(f"stacked {name} layer {l}", ours, theirs)
 
 
@@ -275,18 +298,18 @@ def test_clip_by_value_matches_torch(limit):
 
 # ---------------------------------------------------------------- torch_io itself
 
-@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("kind", TORCH_CELLS)
 @pytest.mark.parametrize("make", ["module", "cell", "bidirectional-2-layer"])
 def test_torch_io_round_trip(kind, make):
     rng = np.random.default_rng(3)
     D, H = 3, 4
-    to, back = TO_TORCH[kind], getattr(torch_io, f"from_torch_{kind}")
+    to, back = to_torch(kind), getattr(torch_io, f"from_torch_{kind}")
     if make == "cell":
-        module, slots = CELLS[kind](D, H).double(), [(0, False)]
+        module, slots = module_class(kind, step=True)(D, H).double(), [(0, False)]
     elif make == "module":
-        module, slots = MODULES[kind](D, H).double(), [(0, False)]
+        module, slots = module_class(kind)(D, H).double(), [(0, False)]
     else:
-        module = MODULES[kind](D, H, num_layers=2, bidirectional=True).double()
+        module = module_class(kind)(D, H, num_layers=2, bidirectional=True).double()
         slots = [(0, False), (0, True), (1, False), (1, True)]
     for layer, reverse in slots:
         params = weights(rng, kind, 2 * H if layer else D, H)
@@ -297,8 +320,8 @@ def test_torch_io_round_trip(kind, make):
             assert a.dtype == np.float64 and np.array_equal(a, b)
     # torch -> ours -> a fresh torch module computes the same function (the RNN/LSTM biases are merged)
     torch.manual_seed(0)
-    src = (CELLS if make == "cell" else MODULES)[kind](D, H).double()
-    dst = (CELLS if make == "cell" else MODULES)[kind](D, H).double()
+    src = module_class(kind, step=make == "cell")(D, H).double()
+    dst = module_class(kind, step=make == "cell")(D, H).double()
     to(dst, *back(src))
     x = torch.randn(2, D, dtype=F64) if make == "cell" else torch.randn(4, 2, D, dtype=F64)
     a, b = src(x), dst(x)
