@@ -14,8 +14,7 @@ torch is imported only inside these functions: rnn_ref itself never needs it.
 import numpy as np
 
 from ._validate import as_float_array
-
-_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+from .cells.registry import CELLS
 
 
 def _torch():
@@ -28,10 +27,9 @@ def _torch():
 
 def _names(module, kind, layer, reverse):
     """The module's parameter names for one layer and direction, after checking the module is the right kind."""
-    torch = _torch()
-    nn = torch.nn
-    full = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
-    cell = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}[kind]
+    nn = _torch().nn
+    full = getattr(nn, CELLS[kind].torch)                 # nn.LSTM for "lstm"
+    cell = getattr(nn, CELLS[kind].torch + "Cell")        # nn.LSTMCell
     if isinstance(module, cell):
         if layer != 0 or reverse:
             raise ValueError(f"layer, reverse: a {type(module).__name__} has one layer and one direction "
@@ -70,63 +68,63 @@ def _get(module, name):
     return None if p is None else p.detach().cpu().numpy().copy()
 
 
-def _export(module, kind, W_x, W_h, b_ih, b_hh, layer, reverse, names_x=("U_xh", "W_hh", "b")):
+def _export(module, kind, params, layer, reverse):
+    """Copy a registered cell's parameters (a tuple in API order) into the module. One bias b goes to bias_ih
+    (bias_hh is zeroed); two biases go to bias_ih and bias_hh."""
     names = _names(module, kind, layer, reverse)
     D, H = _sizes(module, names)
-    n = _GATES[kind]
-    W_x = as_float_array(names_x[0], W_x, shape=(D, n * H))
-    W_h = as_float_array(names_x[1], W_h, shape=(H, n * H))
-    b_ih = as_float_array(names_x[2], b_ih, shape=(n * H,))
-    if b_hh is not None:
-        b_hh = as_float_array(names_x[3], b_hh, shape=(n * H,))
+    c = CELLS[kind]
+    arrays = [as_float_array(name, p, shape=shape) for (name, shape), p in zip(c.param_shapes(D, H).items(), params)]
+    W_x, W_h, b_ih, *b_hh = arrays
+    b_hh = b_hh[0] if b_hh else np.zeros_like(b_ih)
     _set(module, names[0], W_x.T)
     _set(module, names[1], W_h.T)
     if getattr(module, names[2], None) is None:  # bias=False
-        if np.any(b_ih != 0) or (b_hh is not None and np.any(b_hh != 0)):
-            raise ValueError(f"{names_x[2]}: the module has bias=False, so the biases must be zero")
+        if np.any(b_ih != 0) or np.any(b_hh != 0):
+            raise ValueError(f"{c.params[2]}: the module has bias=False, so the biases must be zero")
         return module
     _set(module, names[2], b_ih)
-    _set(module, names[3], np.zeros_like(b_ih) if b_hh is None else b_hh)
+    _set(module, names[3], b_hh)
     return module
 
 
 def _import(module, kind, layer, reverse):
+    """The cell's parameters from the module, a tuple in API order: with one bias, b = bias_ih + bias_hh."""
     names = _names(module, kind, layer, reverse)
     W_x, W_h, b_ih, b_hh = (_get(module, name) for name in names)
     if b_ih is None:  # bias=False
         b_ih = b_hh = np.zeros(W_x.shape[0], dtype=W_x.dtype)
-    return W_x.T.copy(), W_h.T.copy(), b_ih, b_hh
+    biases = (b_ih + b_hh,) if len(CELLS[kind].params) == 3 else (b_ih, b_hh)
+    return (W_x.T.copy(), W_h.T.copy(), *biases)
 
 
 def to_torch_rnn(module, U_xh, W_hh, b, layer=0, reverse=False):
     """Copy (U_xh (D, H), W_hh (H, H), b (H,)) into a tanh torch.nn.RNN (layer `layer`, the reverse direction
     of a bidirectional one if `reverse`) or torch.nn.RNNCell. b goes to bias_ih, bias_hh is zeroed.
     Returns the module (changed in place)."""
-    return _export(module, "rnn", U_xh, W_hh, b, None, layer, reverse, ("U_xh", "W_hh", "b"))
+    return _export(module, "rnn", (U_xh, W_hh, b), layer, reverse)
 
 
 def from_torch_rnn(module, layer=0, reverse=False):
     """(U_xh (D, H), W_hh (H, H), b (H,)) from a tanh torch.nn.RNN or RNNCell; b = bias_ih + bias_hh."""
-    W_x, W_h, b_ih, b_hh = _import(module, "rnn", layer, reverse)
-    return W_x, W_h, b_ih + b_hh
+    return _import(module, "rnn", layer, reverse)
 
 
 def to_torch_lstm(module, Wx, Wh, b, layer=0, reverse=False):
     """Copy (Wx (D, 4H), Wh (H, 4H), b (4H,)), gates i, f, g, o, into a torch.nn.LSTM or LSTMCell.
     b goes to bias_ih, bias_hh is zeroed. Returns the module (changed in place)."""
-    return _export(module, "lstm", Wx, Wh, b, None, layer, reverse, ("Wx", "Wh", "b"))
+    return _export(module, "lstm", (Wx, Wh, b), layer, reverse)
 
 
 def from_torch_lstm(module, layer=0, reverse=False):
     """(Wx (D, 4H), Wh (H, 4H), b (4H,)) from a torch.nn.LSTM or LSTMCell; b = bias_ih + bias_hh."""
-    W_x, W_h, b_ih, b_hh = _import(module, "lstm", layer, reverse)
-    return W_x, W_h, b_ih + b_hh
+    return _import(module, "lstm", layer, reverse)
 
 
 def to_torch_gru(module, Wx, Wh, bx, bh, layer=0, reverse=False):
     """Copy (Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)), gates r, z, n, into a torch.nn.GRU or GRUCell:
     bx -> bias_ih, bh -> bias_hh. Returns the module (changed in place)."""
-    return _export(module, "gru", Wx, Wh, bx, bh, layer, reverse, ("Wx", "Wh", "bx", "bh"))
+    return _export(module, "gru", (Wx, Wh, bx, bh), layer, reverse)
 
 
 def from_torch_gru(module, layer=0, reverse=False):
