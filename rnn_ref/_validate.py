@@ -85,26 +85,32 @@ def check_params(params, names):
     return {k: as_float_array(f"params[{k!r}]", params[k]) for k in names}
 
 
-def cell_arrays(x, states, params, gates, ndim):
-    """The arguments of a cell's forward function, checked and brought to their common dtype (float32 stays
-    float32): x (B, D) for a step (ndim=2) or (T, B, D) for a sequence (ndim=3); states {name: (B, H)};
-    params {name: array} in API order: the input weight (D, G*H), the recurrent weight (H, G*H), then the biases
-    (G*H,), with G = len(gates) blocks side by side. H is read from the recurrent weight and only then is the
-    input weight checked against it, so that each error names the argument that is actually wrong.
-    Returns (x, *states, *params) as arrays."""
-    x = as_float_array("x", x, ndim=ndim)
-    B, D = x.shape[-2:]
-    G = len(gates)
+def cell_params(params, gates, D):
+    """A cell's parameters {name: array} in API order, checked: the recurrent weight (H, G*H) first, since it
+    alone fixes H, then the input weight (D, G*H) and the biases (G*H,) against it, so that each error names
+    the argument that is actually wrong. G = len(gates): the gate blocks side by side in the columns.
+    Returns (the arrays in API order, H)."""
     (wx_name, Wx), (wh_name, Wh), *biases = params.items()
+    G = len(gates)
     Wh = as_float_array(wh_name, Wh, ndim=2)
     H = Wh.shape[0]
     if Wh.shape[1] != G * H:
-        blocks = f" with the gates {', '.join(gates)} side by side" if G > 1 else ""
-        raise ValueError(f"{wh_name}: expected shape (H, {G if G > 1 else ''}H){blocks}, got {Wh.shape}")
+        layout = f"(H, {G}H) with the gates {', '.join(gates)} side by side" if G > 1 else "(H, H)"
+        raise ValueError(f"{wh_name}: expected shape {layout}, got {Wh.shape}")
     Wx = as_float_array(wx_name, Wx, shape=(D, G * H))
     biases = [as_float_array(name, b, shape=(G * H,)) for name, b in biases]
+    return [Wx, Wh, *biases], H
+
+
+def cell_arrays(x, states, params, gates, ndim):
+    """The arguments of a cell's forward function, checked and brought to their common dtype (float32 stays
+    float32): x (B, D) for a step (ndim=2) or (T, B, D) for a sequence (ndim=3), states {name: (B, H)} and
+    params {name: array} as cell_params takes them. Returns (x, *states, *params) as arrays."""
+    x = as_float_array("x", x, ndim=ndim)
+    B, D = x.shape[-2:]
+    params, H = cell_params(params, gates, D)
     states = [as_float_array(name, s, shape=(B, H)) for name, s in states.items()]
-    arrays = (x, *states, Wx, Wh, *biases)
+    arrays = (x, *states, *params)
     dt = np.result_type(*arrays)
     return tuple(a.astype(dt, copy=False) for a in arrays)
 

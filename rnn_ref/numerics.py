@@ -11,12 +11,19 @@ def sigmoid(a):
 
 
 def sigmoid_(a, scale=0.5, shift=0.5):
-    """a <- sigmoid(a) in place, as 0.5 * tanh(0.5 * a) + 0.5."""
+    """a <- sigmoid(a) in place, as 0.5 * tanh(0.5 * a) + 0.5; scale, shift from gate_scale for mixed blocks."""
     a *= scale
     np.tanh(a, out=a)
     a *= scale
     a += shift
     return a
+
+
+def gate_scale(gates, tanh_gates, H, dtype):
+    """(scale, shift), rows (G*H,) for sigmoid_: 0.5 and 0.5 on the sigmoid gates' columns, 1 and 0 on those of
+    tanh_gates, where sigmoid_ computes 1 * tanh(1 * a) + 0 = tanh(a)."""
+    scale = np.repeat([1.0 if g in tanh_gates else 0.5 for g in gates], H).astype(dtype)
+    return scale, 1.0 - scale
 
 
 def transposed(W, B):

@@ -10,33 +10,18 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import as_float_array, cache_of
-from ..numerics import sigmoid, transposed
+from .._validate import as_float_array, cache_of, cell_arrays
+from ..numerics import sigmoid_, transposed
 
 StepCache = namedtuple("StepCache", "x h_prev Wx Wh gates hn h")
 SeqCache = namedtuple("SeqCache", "x h0 Wx Wh gates hn h")
-
-
-def _check(x, h_prev, Wx, Wh, bx, bh, ndim):
-    x = as_float_array("x", x, ndim=ndim)
-    D, B = x.shape[-1], x.shape[-2]
-    Wx = as_float_array("Wx", Wx, shape=(D, None))
-    if Wx.shape[1] % 3:
-        raise ValueError(f"Wx: expected shape (D, 3H) with the gates r, z, n side by side, got {Wx.shape}")
-    H = Wx.shape[1] // 3
-    Wh = as_float_array("Wh", Wh, shape=(H, 3 * H))
-    bx = as_float_array("bx", bx, shape=(3 * H,))
-    bh = as_float_array("bh", bh, shape=(3 * H,))
-    h_prev = as_float_array("h_prev" if ndim == 2 else "h0", h_prev, shape=(B, H))
-    dt = np.result_type(x, h_prev, Wx, Wh, bx, bh)  # float32 stays float32
-    return tuple(a.astype(dt, copy=False) for a in (x, h_prev, Wx, Wh, bx, bh))
 
 
 def _step(ax, h_prev, Wh, bh, H):
     """ax = x @ Wx + bx (B, 3H) -> gates [r, z, n] (B, 3H), hn = h_prev @ Wh_n + bh_n, h."""
     ah = h_prev @ Wh + bh
     gates = np.empty_like(ax)
-    gates[:, :2 * H] = sigmoid(ax[:, :2 * H] + ah[:, :2 * H])
+    sigmoid_(np.add(ax[:, :2 * H], ah[:, :2 * H], out=gates[:, :2 * H]))
     hn = ah[:, 2 * H:]
     gates[:, 2 * H:] = np.tanh(ax[:, 2 * H:] + gates[:, :H] * hn)
     z, n = gates[:, H:2 * H], gates[:, 2 * H:]
@@ -57,7 +42,7 @@ def _step_grads(dh, gates, hn, h_prev, H):
 
 def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
     """One step. x (B, D), h_prev (B, H) -> h (B, H), cache."""
-    x, h_prev, Wx, Wh, bx, bh = _check(x, h_prev, Wx, Wh, bx, bh, 2)
+    x, h_prev, Wx, Wh, bx, bh = cell_arrays(x, dict(h_prev=h_prev), dict(Wx=Wx, Wh=Wh, bx=bx, bh=bh), "rzn", 2)
     gates, hn, h = _step(x @ Wx + bx, h_prev, Wh, bh, Wh.shape[0])
     return h, StepCache(x, h_prev, Wx, Wh, gates, hn, h)
 
@@ -73,7 +58,7 @@ def gru_step_backward(dh, cache):
 
 def gru_forward(x, h0, Wx, Wh, bx, bh):
     """A whole sequence. x (T, B, D), h0 (B, H) -> h (T, B, H), cache."""
-    x, h0, Wx, Wh, bx, bh = _check(x, h0, Wx, Wh, bx, bh, 3)
+    x, h0, Wx, Wh, bx, bh = cell_arrays(x, dict(h0=h0), dict(Wx=Wx, Wh=Wh, bx=bx, bh=bh), "rzn", 3)
     T, B, D = x.shape
     H = Wh.shape[0]
     dt = x.dtype
@@ -93,10 +78,7 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
         a = gates[t]
         rz, n = a[:, :2 * H], a[:, 2 * H:]
         rz += ah[:, :2 * H]
-        rz *= 0.5                                      # r, z = sigmoid(.) = 0.5 * (1 + tanh(. / 2)):
-        np.tanh(rz, out=rz)                            # stable for any argument, no exp, no branch
-        rz *= 0.5
-        rz += 0.5
+        sigmoid_(rz)
         np.add(ah[:, 2 * H:], bh_n, out=hn[t])
         np.multiply(a[:, :H], hn[t], out=tmp)          # r * (h_prev @ Wh_n + bh_n)
         n += tmp
@@ -108,24 +90,36 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
     return h, SeqCache(x, h0, Wx, Wh, gates, hn, h)
 
 
+def _gate_factors(dh, cache):
+    """What the backward passes of both GRUs (this one and gru_cho) need before their time loop, for all steps
+    at once: dh checked, the gates r, z, n (T, B, H), h_{t-1} for every step, and da (T, B, 3, H) holding the
+    factors of dL/d(pre-activations) that do not depend on the gradient flowing back in time,
+        dr = (what r multiplies) * r (1-r)     dz = dh_t (h_prev-n) z (1-z)     dn = dh_t (1-z)(1-n^2),
+    that is [r (1-r), (h_prev-n) z (1-z), (1-z)(1-n^2)]; the caller multiplies the first block by what r
+    multiplies in its form, and its time loop multiplies them in place by the gradient arriving at each step."""
+    x, h0, gates, h = cache.x, cache.h0, cache.gates, cache.h
+    T, B, _ = x.shape
+    H = h.shape[2]
+    dh = as_float_array("dh", dh, shape=h.shape).astype(gates.dtype, copy=False)
+    g3 = gates.reshape(T, B, 3, H)
+    r, z, n = g3[:, :, 0], g3[:, :, 1], g3[:, :, 2]
+    h_prev = np.concatenate([h0[None], h[:-1]])
+    da = np.empty_like(g3)
+    da[:, :, 0] = r * (1.0 - r)
+    da[:, :, 1] = (h_prev - n) * z * (1.0 - z)
+    da[:, :, 2] = (1.0 - z) * (1.0 - n * n)
+    return dh, (r, z, n), h_prev, da
+
+
 def gru_backward(dh, cache):
     """BPTT through a GRU. dh (T, B, H) -> dx (T, B, D), dh0 (B, H), dWx, dWh, dbx, dbh."""
     x, h0, Wx, Wh, gates, hn, h = cache_of(cache, SeqCache, "gru_forward")
+    dh, (r, z, n), h_prev, dax3 = _gate_factors(dh, cache)
+    dax3[:, :, 0] *= hn                      # dr = dn * hn r (1-r)
     T, B, D = x.shape
     H = Wh.shape[0]
     dt = gates.dtype
-    dh = as_float_array("dh", dh, shape=h.shape).astype(dt, copy=False)
-    g3 = gates.reshape(T, B, 3, H)
-    r, z, n = g3[:, :, 0], g3[:, :, 1], g3[:, :, 2]
-    h_prev = np.concatenate([h0[None], h[:-1]])   # h_{t-1} for every step
-    # The factors that do not depend on the gradient flowing back in time, for all steps at once:
-    #   dn = dh_t (1-z)(1-n^2)    dz = dh_t (h_prev-n) z (1-z)    dr = dn * hn r (1-r)
-    # dax starts as [hn r (1-r), (h_prev-n) z (1-z), (1-z)(1-n^2)] and is multiplied in place.
-    dax = np.empty_like(gates)
-    dax3 = dax.reshape(T, B, 3, H)
-    dax3[:, :, 0] = hn * r * (1.0 - r)
-    dax3[:, :, 1] = (h_prev - n) * z * (1.0 - z)
-    dax3[:, :, 2] = (1.0 - z) * (1.0 - n * n)
+    dax = dax3.reshape(T, B, 3 * H)
     dah = np.empty_like(gates)               # dL/d(h_prev @ Wh + bh) = [dr, dz, dn * r]
     dah3 = dah.reshape(T, B, 3, H)
     Wh_T = transposed(Wh, B)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .._validate import as_float_array, cache_of, cell_arrays
 from ..numerics import sigmoid_, transposed
+from .gru import _gate_factors
 
 StepCache = namedtuple("StepCache", "x h_prev Wx Wh gates rh h")
 SeqCache = namedtuple("SeqCache", "x h0 Wx Wh gates rh h")
@@ -36,7 +37,7 @@ def _step(a, h_prev, Wh, ah, rh, h):
 
 
 def gru_cho_step_forward(x, h_prev, Wx, Wh, bx, bh):
-    x, h_prev, Wx, Wh, bx, bh = cell_arrays(x, {"h_prev": h_prev}, {"Wx": Wx, "Wh": Wh, "bx": bx, "bh": bh},
+    x, h_prev, Wx, Wh, bx, bh = cell_arrays(x, dict(h_prev=h_prev), dict(Wx=Wx, Wh=Wh, bx=bx, bh=bh),
                                             "rzn", 2)
     B, H = h_prev.shape
     gates = x @ Wx
@@ -63,7 +64,7 @@ def gru_cho_step_backward(dh, cache):
 
 
 def gru_cho_forward(x, h0, Wx, Wh, bx, bh):
-    x, h0, Wx, Wh, bx, bh = cell_arrays(x, {"h0": h0}, {"Wx": Wx, "Wh": Wh, "bx": bx, "bh": bh}, "rzn", 3)
+    x, h0, Wx, Wh, bx, bh = cell_arrays(x, dict(h0=h0), dict(Wx=Wx, Wh=Wh, bx=bx, bh=bh), "rzn", 3)
     T, B, D = x.shape
     H = Wh.shape[0]
     dt = x.dtype
@@ -82,21 +83,12 @@ def gru_cho_forward(x, h0, Wx, Wh, bx, bh):
 
 def gru_cho_backward(dh, cache):
     x, h0, Wx, Wh, gates, rh, h = cache_of(cache, SeqCache, "gru_cho_forward")
+    dh, (r, z, n), h_prev, da3 = _gate_factors(dh, cache)
+    da3[:, :, 0] *= h_prev                         # dr = drh * h_prev r (1-r), drh = dn @ Wh_n.T
     T, B, D = x.shape
     H = Wh.shape[0]
     dt = gates.dtype
-    dh = as_float_array("dh", dh, shape=h.shape).astype(dt, copy=False)
-    g3 = gates.reshape(T, B, 3, H)
-    r, z, n = g3[:, :, 0], g3[:, :, 1], g3[:, :, 2]
-    h_prev = np.concatenate([h0[None], h[:-1]])   # h_{t-1} for every step
-    # The factors that do not depend on the gradient flowing back in time, for all steps at once:
-    #   dn = dh_t (1-z)(1-n^2)    dz = dh_t (h_prev-n) z (1-z)    dr = drh h_prev r (1-r), drh = dn @ Wh_n.T
-    # da starts as [h_prev r (1-r), (h_prev-n) z (1-z), (1-z)(1-n^2)] and is multiplied in place.
-    da = np.empty_like(gates)
-    da3 = da.reshape(T, B, 3, H)
-    da3[:, :, 0] = h_prev * r * (1.0 - r)
-    da3[:, :, 1] = (h_prev - n) * z * (1.0 - z)
-    da3[:, :, 2] = (1.0 - z) * (1.0 - n * n)
+    da = da3.reshape(T, B, 3 * H)
     Wh_rz_T, Wh_n_T = transposed(Wh[:, :2 * H], B), transposed(Wh[:, 2 * H:], B)
     dh_t = np.empty((B, H), dtype=dt)
     drh = np.empty((B, H), dtype=dt)

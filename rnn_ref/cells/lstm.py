@@ -10,48 +10,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import as_float_array, cache_of
-from ..numerics import transposed
+from .._validate import as_float_array, cache_of, cell_arrays
+from ..numerics import gate_scale, sigmoid_, transposed
 
 StepCache = namedtuple("StepCache", "x h_prev c_prev Wx Wh gates c tanh_c")
 SeqCache = namedtuple("SeqCache", "x h0 c0 Wx Wh gates c tanh_c h")
-
-
-
-def _check(x, h_prev, c_prev, Wx, Wh, b, ndim):
-    x = as_float_array("x", x, ndim=ndim)
-    D, B = x.shape[-1], x.shape[-2]
-    Wx = as_float_array("Wx", Wx, shape=(D, None))
-    if Wx.shape[1] % 4:
-        raise ValueError(f"Wx: expected shape (D, 4H) with the gates i, f, g, o side by side, got {Wx.shape}")
-    H = Wx.shape[1] // 4
-    Wh = as_float_array("Wh", Wh, shape=(H, 4 * H))
-    b = as_float_array("b", b, shape=(4 * H,))
-    names = ("h_prev", "c_prev") if ndim == 2 else ("h0", "c0")
-    h_prev = as_float_array(names[0], h_prev, shape=(B, H))
-    c_prev = as_float_array(names[1], c_prev, shape=(B, H))
-    dt = np.result_type(x, h_prev, c_prev, Wx, Wh, b)  # float32 stays float32
-    return tuple(a.astype(dt, copy=False) for a in (x, h_prev, c_prev, Wx, Wh, b))
-
-
-def _half_sigmoid_columns(H, dtype):
-    """Column scales (4H,): 0.5 for the sigmoid gates i, f, o and 1 for g, and shifts: 0.5 and 0.
-
-    sigmoid(a) = 0.5 * (1 + tanh(a / 2)): so `* scale`, one tanh over the whole row of pre-activations, then
-    `* scale + shift` applies all four nonlinearities, with no exp and no branch on the sign of a (stable for
-    any a; its error is about one ulp of 1, against torch.sigmoid well under 1e-10 normwise)."""
-    scale = np.full(4 * H, 0.5, dtype=dtype)
-    scale[2 * H:3 * H] = 1.0
-    return scale, (1.0 - scale)
-
-
-def _gates(a, scale, shift):
-    """a (B, 4H): pre-activations -> [i, f, g, o], in place."""
-    a *= scale
-    np.tanh(a, out=a)
-    a *= scale
-    a += shift
-    return a
 
 
 def _gate_grads(dh, dc, gates, c_prev, tanh_c, H):
@@ -68,10 +31,10 @@ def _gate_grads(dh, dc, gates, c_prev, tanh_c, H):
 
 def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
     """One step. x (B, D), h_prev and c_prev (B, H) -> h (B, H), c (B, H), cache."""
-    x, h_prev, c_prev, Wx, Wh, b = _check(x, h_prev, c_prev, Wx, Wh, b, 2)
+    x, h_prev, c_prev, Wx, Wh, b = cell_arrays(x, dict(h_prev=h_prev, c_prev=c_prev), dict(Wx=Wx, Wh=Wh, b=b),
+                                               "ifgo", 2)
     H = Wh.shape[0]
-    scale, shift = _half_sigmoid_columns(H, x.dtype)
-    gates = _gates(x @ Wx + h_prev @ Wh + b, scale, shift)
+    gates = sigmoid_(x @ Wx + h_prev @ Wh + b, *gate_scale("ifgo", "g", H, x.dtype))   # [i, f, g, o]
     c = gates[:, H:2 * H] * c_prev + gates[:, :H] * gates[:, 2 * H:3 * H]
     tanh_c = np.tanh(c)
     h = gates[:, 3 * H:] * tanh_c
@@ -89,11 +52,11 @@ def lstm_step_backward(dh, dc, cache):
 
 def lstm_forward(x, h0, c0, Wx, Wh, b):
     """A whole sequence. x (T, B, D), h0 and c0 (B, H) -> h (T, B, H), cache (the cell states are cache.c)."""
-    x, h0, c0, Wx, Wh, b = _check(x, h0, c0, Wx, Wh, b, 3)
+    x, h0, c0, Wx, Wh, b = cell_arrays(x, dict(h0=h0, c0=c0), dict(Wx=Wx, Wh=Wh, b=b), "ifgo", 3)
     T, B, D = x.shape
     H = Wh.shape[0]
     dt = x.dtype
-    scale, shift = _half_sigmoid_columns(H, dt)
+    scale, shift = gate_scale("ifgo", "g", H, dt)   # sigmoid on i, f, o; tanh on g
     # The input projection does not depend on the recurrence: one big matmul for all T steps.
     gates = np.dot(x.reshape(T * B, D), Wx).reshape(T, B, 4 * H)
     gates += b
@@ -107,7 +70,7 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
         np.dot(h_prev, Wh, out=rec)
         a = gates[t]
         a += rec
-        _gates(a, scale, shift)
+        sigmoid_(a, scale, shift)
         i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
         np.multiply(f, c_prev, out=c[t])          # c_t = f * c_{t-1} + i * g
         np.multiply(i, g, out=ig)

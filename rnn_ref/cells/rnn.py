@@ -7,28 +7,21 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import as_float_array, cache_of
+from .._validate import as_float_array, cache_of, cell_arrays, cell_params
 from ..numerics import transposed
 
 StepCache = namedtuple("StepCache", "x h_prev U_xh W_hh h")
 SeqCache = namedtuple("SeqCache", "x h0 U_xh W_hh h")
 
 
-def _check_params(U_xh, W_hh, b, D=None):
-    U_xh = as_float_array("U_xh", U_xh, shape=(D, None))
-    H = U_xh.shape[1]
-    W_hh = as_float_array("W_hh", W_hh, shape=(H, H))
-    b = as_float_array("b", b, shape=(H,))
-    return U_xh, W_hh, b
-
+def _check_params(U_xh, W_hh, b, D):
+    """U_xh (D, H), W_hh (H, H), b (H,) checked (for models that run the recurrence themselves)."""
+    return tuple(cell_params(dict(U_xh=U_xh, W_hh=W_hh, b=b), "h", D)[0])
 
 
 def rnn_step_forward(x, h_prev, U_xh, W_hh, b):
     """One time step. x (B, D), h_prev (B, H) -> h (B, H), cache."""
-    x = as_float_array("x", x, ndim=2)
-    B, D = x.shape
-    U_xh, W_hh, b = _check_params(U_xh, W_hh, b, D)
-    h_prev = as_float_array("h_prev", h_prev, shape=(B, W_hh.shape[0]))
+    x, h_prev, U_xh, W_hh, b = cell_arrays(x, dict(h_prev=h_prev), dict(U_xh=U_xh, W_hh=W_hh, b=b), "h", 2)
     h = np.tanh(x @ U_xh + h_prev @ W_hh + b)
     return h, StepCache(x, h_prev, U_xh, W_hh, h)
 
@@ -45,13 +38,10 @@ def rnn_forward(x, h0, U_xh, W_hh, b):
     """A whole sequence. x (T, B, D), h0 (B, H) -> h (T, B, H) (every hidden state), cache.
 
     float32 inputs give float32 outputs (all arrays are brought to their common dtype)."""
-    x = as_float_array("x", x, ndim=3)
+    x, h0, U_xh, W_hh, b = cell_arrays(x, dict(h0=h0), dict(U_xh=U_xh, W_hh=W_hh, b=b), "h", 3)
     T, B, D = x.shape
-    U_xh, W_hh, b = _check_params(U_xh, W_hh, b, D)
     H = W_hh.shape[0]
-    h0 = as_float_array("h0", h0, shape=(B, H))
-    dt = np.result_type(x, h0, U_xh, W_hh, b)
-    x, h0, U_xh, W_hh, b = (a.astype(dt, copy=False) for a in (x, h0, U_xh, W_hh, b))
+    dt = x.dtype
     # The input projection does not depend on the recurrence: one big matmul for all T steps.
     h = np.dot(x.reshape(T * B, D), U_xh).reshape(T, B, H)
     h += b
