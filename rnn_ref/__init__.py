@@ -1,7 +1,24 @@
 """rnn_ref: the numpy reference implementation of the RNN course.
 
-Every function takes and returns numpy arrays; `*_forward` returns (out, cache) and `*_backward(dout, cache)`
-returns gradients in a fixed order. Shapes are time-major: x (T, B, D), h (T, B, H).
+Every function takes and returns numpy arrays (float64 by default; the cells keep float32 as float32). Shapes are
+time-major: x (T, B, D), h (T, B, H); one step sees x (B, D) and states (B, H). The calling contract:
+
+- The cells (rnn_ref.cells, one record each in rnn_ref.cells.CELLS: "rnn", "lstm", "gru", "gru_cho"):
+    <cell>_step_forward(x, *state_prev, *params)  -> (*state, cache)    rnn_step_forward -> (h, cache),
+                                                                        lstm_step_forward -> (h, c, cache)
+    <cell>_step_backward(*dstate, cache)          -> (dx, *dstate_prev, *dparams)
+    <cell>_forward(x, *state0, *params)           -> (h, cache)          h (T, B, H): every hidden state
+    <cell>_backward(dh, cache)                    -> (dx, *dstate0, *dparams)
+  The state is h, or (h, c) for the LSTM; gradients come back in the order of the forward function's inputs.
+  Caches are namedtuples; handing a backward function anything but its forward's cache is a ValueError.
+- Layers with one output follow CS231n: forward(...) -> (out, cache), backward(dout, cache) -> the gradients
+  of the float inputs in input order (softmax_cross_entropy returns (loss, do) instead).
+- The composite models (bidirectional, stacked, grid, encoder-decoder, attention, the language models) take
+  and return what rnn_ref.models documents for each; their *_loss functions return (loss, grads), grads a
+  dict keyed like the params dict (the language models' char_lm_loss and embedding_lm_loss also return the
+  last hidden state: (loss, grads, h_last)).
+- Bad input raises a ValueError whose message starts with the name of the wrong argument.
+
 The graders of the exercises are in rnn_ref.checks; the book's diagrams in rnn_ref.diagrams (matplotlib).
 """
 # The cells

@@ -9,7 +9,9 @@ PyTorch stores each matrix transposed with respect to ours (it multiplies W @ x,
 
 Exporting an RNN or LSTM puts the whole bias in bias_ih and zeros in bias_hh. The module keeps its own dtype
 (call .double() on it first to compare in float64); importing returns numpy arrays of the module's dtype.
-torch is imported only inside these functions: rnn_ref itself never needs it.
+torch is imported only inside these functions: rnn_ref itself never needs it. The cells that a torch.nn class
+computes are those with Cell.torch set in the registry rnn_ref.cells.CELLS, which also gives their gate counts,
+parameter names and shapes (Cho's GRU, cell "gru_cho", has no torch.nn counterpart).
 """
 import numpy as np
 
@@ -99,34 +101,72 @@ def _import(module, kind, layer, reverse):
 
 
 def to_torch_rnn(module, U_xh, W_hh, b, layer=0, reverse=False):
-    """Copy (U_xh (D, H), W_hh (H, H), b (H,)) into a tanh torch.nn.RNN (layer `layer`, the reverse direction
-    of a bidirectional one if `reverse`) or torch.nn.RNNCell. b goes to bias_ih, bias_hh is zeroed.
-    Returns the module (changed in place)."""
+    """Copy a vanilla RNN's weights into a torch.nn.RNN or RNNCell, which must use tanh.
+
+    Inputs:
+    - module: torch.nn.RNN (nonlinearity="tanh") or torch.nn.RNNCell, input size D, hidden size H
+    - U_xh: (D, H), W_hh: (H, H): written transposed to weight_ih and weight_hh
+    - b: (H,): written to bias_ih; bias_hh is zeroed, since the two only ever appear summed
+    - layer, reverse: the layer and the direction to write (reverse: the backward one of a bidirectional RNN)
+
+    Returns: the module, changed in place. The layout (rows as examples, so ours is PyTorch's transposed) is
+    that of book/03_forward.md, section "One step of the recurrence".
+    """
     return _export(module, "rnn", (U_xh, W_hh, b), layer, reverse)
 
 
 def from_torch_rnn(module, layer=0, reverse=False):
-    """(U_xh (D, H), W_hh (H, H), b (H,)) from a tanh torch.nn.RNN or RNNCell; b = bias_ih + bias_hh."""
+    """The vanilla RNN's weights of a tanh torch.nn.RNN or RNNCell, as numpy arrays of the module's dtype.
+
+    Inputs: module, layer, reverse, as in to_torch_rnn.
+    Returns (U_xh (D, H), W_hh (H, H), b (H,)), with b = bias_ih + bias_hh (zeros for bias=False).
+    """
     return _import(module, "rnn", layer, reverse)
 
 
 def to_torch_lstm(module, Wx, Wh, b, layer=0, reverse=False):
-    """Copy (Wx (D, 4H), Wh (H, 4H), b (4H,)), gates i, f, g, o, into a torch.nn.LSTM or LSTMCell.
-    b goes to bias_ih, bias_hh is zeroed. Returns the module (changed in place)."""
+    """Copy an LSTM's weights into a torch.nn.LSTM or LSTMCell, gates in the order i, f, g, o.
+
+        Wx (D, 4H) = [Wx_i | Wx_f | Wx_g | Wx_o]  ->  weight_ih = Wx.T, PyTorch's W_ii|W_if|W_ig|W_io stacked in rows
+        Wh (H, 4H) = [Wh_i | Wh_f | Wh_g | Wh_o]  ->  weight_hh = Wh.T, PyTorch's W_hi|W_hf|W_hg|W_ho
+        b (4H,)                                   ->  bias_ih = b, bias_hh = 0 (the two only ever appear summed)
+
+    Inputs: module (torch.nn.LSTM or torch.nn.LSTMCell, input size D, hidden size H), the arrays above, and
+    layer, reverse as in to_torch_rnn. Returns: the module, changed in place.
+    Explained in book/11_lstm.md, section "From PyTorch's form to the textbook's".
+    """
     return _export(module, "lstm", (Wx, Wh, b), layer, reverse)
 
 
 def from_torch_lstm(module, layer=0, reverse=False):
-    """(Wx (D, 4H), Wh (H, 4H), b (4H,)) from a torch.nn.LSTM or LSTMCell; b = bias_ih + bias_hh."""
+    """The LSTM weights of a torch.nn.LSTM or LSTMCell, as numpy arrays of the module's dtype.
+
+    Inputs: module, layer, reverse, as in to_torch_rnn.
+    Returns (Wx (D, 4H), Wh (H, 4H), b (4H,)), gates i, f, g, o, with b = bias_ih + bias_hh.
+    """
     return _import(module, "lstm", layer, reverse)
 
 
 def to_torch_gru(module, Wx, Wh, bx, bh, layer=0, reverse=False):
-    """Copy (Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)), gates r, z, n, into a torch.nn.GRU or GRUCell:
-    bx -> bias_ih, bh -> bias_hh. Returns the module (changed in place)."""
+    """Copy a GRU's weights into a torch.nn.GRU or GRUCell, gates in the order r, z, n. Both biases are kept:
+    b_hn sits inside the reset product r * (h @ W_hn + b_hn), so it cannot be merged with b_in.
+
+        Wx (D, 3H) = [Wx_r | Wx_z | Wx_n]  ->  weight_ih = Wx.T, PyTorch's W_ir|W_iz|W_in stacked in rows
+        Wh (H, 3H) = [Wh_r | Wh_z | Wh_n]  ->  weight_hh = Wh.T, PyTorch's W_hr|W_hz|W_hn
+        bx, bh (3H,)                       ->  bias_ih = bx, bias_hh = bh
+
+    Inputs: module (torch.nn.GRU or torch.nn.GRUCell, input size D, hidden size H), the arrays above, and
+    layer, reverse as in to_torch_rnn. Returns: the module, changed in place.
+    PyTorch's GRU is the form of book/12_gru.md, section "The gates"; Cho et al.'s (cell "gru_cho") has no
+    torch.nn class.
+    """
     return _export(module, "gru", (Wx, Wh, bx, bh), layer, reverse)
 
 
 def from_torch_gru(module, layer=0, reverse=False):
-    """(Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)) from a torch.nn.GRU or GRUCell."""
+    """The GRU weights of a torch.nn.GRU or GRUCell, as numpy arrays of the module's dtype.
+
+    Inputs: module, layer, reverse, as in to_torch_rnn.
+    Returns (Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)), gates r, z, n: bx = bias_ih, bh = bias_hh.
+    """
     return _import(module, "gru", layer, reverse)

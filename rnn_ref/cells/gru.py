@@ -1,10 +1,17 @@
-"""The GRU in PyTorch's variant, gates (r, z, n), so that torch.nn.GRU is an exact oracle.
+"""The GRU (Cho et al. 2014) in PyTorch's variant, registered as cell "gru" in rnn_ref.cells.CELLS, with
+PyTorch's gate order (r, z, n) so that torch.nn.GRU is an exact oracle.
 
-r = sigmoid(x @ Wx_r + bx_r + h_prev @ Wh_r + bh_r)
-z = sigmoid(x @ Wx_z + bx_z + h_prev @ Wh_z + bh_z)
-n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n))      the reset gate acts after the matmul
-h = (1 - z) * n + z * h_prev
-Shapes: x (B, D), h (B, H), Wx (D, 3H), Wh (H, 3H), bx and bh (3H,): PyTorch's b_ih and b_hh.
+    r = sigmoid(x @ Wx_r + bx_r + h_prev @ Wh_r + bh_r)         reset gate
+    z = sigmoid(x @ Wx_z + bx_z + h_prev @ Wh_z + bh_z)         update gate
+    n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n))      candidate: the reset gate acts after the matmul
+    h = (1 - z) * n + z * h_prev
+
+Shapes: x (B, D), h (B, H); sequences time-major, x (T, B, D), h (T, B, H).
+Weight layout: Wx = [Wx_r | Wx_z | Wx_n] (D, 3H), Wh = [Wh_r | Wh_z | Wh_n] (H, 3H), bx = [bx_r | bx_z | bx_n]
+and bh likewise (3H,): PyTorch's weight_ih = W_ir|W_iz|W_in and weight_hh = W_hr|W_hz|W_hn transposed, bx = b_ih
+and bh = b_hh.
+The two biases cannot be merged: bh_n sits inside the reset product. Cho et al.'s own form, with the reset
+before the matmul, is rnn_ref.cells.gru_cho. Derived in book/12_gru.md.
 """
 from collections import namedtuple
 
@@ -41,14 +48,46 @@ def _step_grads(dh, gates, hn, h_prev, H):
 
 
 def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
-    """One step. x (B, D), h_prev (B, H) -> h (B, H), cache."""
+    """One step of the GRU (PyTorch's form).
+
+        [a_r | a_z | a_n] = x @ Wx + bx,   [ah_r | ah_z | hn] = h_prev @ Wh + bh
+        r = sigmoid(a_r + ah_r)    z = sigmoid(a_z + ah_z)    n = tanh(a_n + r * hn)
+        h = (1 - z) * n + z * h_prev
+
+    Inputs:
+    - x: (B, D) the inputs of this step
+    - h_prev: (B, H) the previous hidden state
+    - Wx: (D, 3H) = [Wx_r | Wx_z | Wx_n], Wh: (H, 3H) likewise, bx: (3H,), bh: (3H,)
+
+    Returns a tuple of:
+    - h: (B, H) the new hidden state
+    - cache: StepCache(x, h_prev, Wx, Wh, gates, hn, h), gates (B, 3H) = [r | z | n] and
+      hn = h_prev @ Wh_n + bh_n (B, H), what gru_step_backward needs
+
+    float32 inputs give float32 outputs. Derived in book/12_gru.md, section "The gates".
+    """
     x, h_prev, Wx, Wh, bx, bh = cell_arrays(x, dict(h_prev=h_prev), dict(Wx=Wx, Wh=Wh, bx=bx, bh=bh), "rzn", 2)
     gates, hn, h = _step(x @ Wx + bx, h_prev, Wh, bh, Wh.shape[0])
     return h, StepCache(x, h_prev, Wx, Wh, gates, hn, h)
 
 
 def gru_step_backward(dh, cache):
-    """dh (B, H) -> dx, dh_prev, dWx, dWh, dbx, dbh."""
+    """Backward pass of one GRU step.
+
+        da_n = dh * (1 - z) * (1 - n**2)    da_z = dh * (h_prev - n) * z (1 - z)    da_r = da_n * hn * r (1 - r)
+        dax = [da_r | da_z | da_n]          dah = [da_r | da_z | da_n * r]     (the reset scales what reaches Wh_n)
+        dx = dax @ Wx.T    dh_prev = dh * z + dah @ Wh.T    dWx = x.T @ dax    dWh = h_prev.T @ dah
+        dbx = dax summed over the batch    dbh = dah summed over the batch
+
+    Inputs:
+    - dh: (B, H) dL/dh of this step's new state
+    - cache: the cache returned by gru_step_forward
+
+    Returns a tuple of:
+    - dx: (B, D), dh_prev: (B, H), dWx: (D, 3H), dWh: (H, 3H), dbx: (3H,), dbh: (3H,)
+
+    Derived in book/12_gru.md, section "The backward pass, in brief".
+    """
     x, h_prev, Wx, Wh, gates, hn, h = cache_of(cache, StepCache, "gru_step_forward")
     dh = as_float_array("dh", dh, shape=h.shape)
     dax, dah, dh_prev = _step_grads(dh, gates, hn, h_prev, Wh.shape[0])
@@ -57,7 +96,21 @@ def gru_step_backward(dh, cache):
 
 
 def gru_forward(x, h0, Wx, Wh, bx, bh):
-    """A whole sequence. x (T, B, D), h0 (B, H) -> h (T, B, H), cache."""
+    """The GRU over a whole sequence (the equations of gru_step_forward at every step).
+
+    Inputs:
+    - x: (T, B, D) the input sequence, time-major
+    - h0: (B, H) the initial hidden state
+    - Wx: (D, 3H) = [Wx_r | Wx_z | Wx_n], Wh: (H, 3H) likewise, bx: (3H,), bh: (3H,)
+
+    Returns a tuple of:
+    - h: (T, B, H) every hidden state
+    - cache: SeqCache(x, h0, Wx, Wh, gates, hn, h), gates (T, B, 3H) = [r | z | n] and hn (T, B, H) =
+      h_{t-1} @ Wh_n + bh_n at every step, what gru_backward needs
+
+    One product h_prev @ Wh per step: the reset gate acts on its result. float32 inputs give float32 outputs.
+    Derived in book/12_gru.md, sections "The gates" and "Two GRUs: the reset before or after the matrix product".
+    """
     x, h0, Wx, Wh, bx, bh = cell_arrays(x, dict(h0=h0), dict(Wx=Wx, Wh=Wh, bx=bx, bh=bh), "rzn", 3)
     T, B, D = x.shape
     H = Wh.shape[0]
@@ -112,7 +165,20 @@ def _gate_factors(dh, cache):
 
 
 def gru_backward(dh, cache):
-    """BPTT through a GRU. dh (T, B, H) -> dx (T, B, D), dh0 (B, H), dWx, dWh, dbx, dbh."""
+    """Backpropagation through time through a GRU.
+
+        dh_t = dh[t] + dah_{t+1} @ Wh.T + dh_{t+1} * z_{t+1}      from the loss, the matmul, and the highway
+        dax_t, dah_t as in gru_step_backward;  dWx = sum_t x_t.T @ dax_t,  dWh = sum_t h_{t-1}.T @ dah_t
+
+    Inputs:
+    - dh: (T, B, H) dL/dh_t arriving at every step from the loss (not through time)
+    - cache: the cache returned by gru_forward
+
+    Returns a tuple of:
+    - dx: (T, B, D), dh0: (B, H), dWx: (D, 3H), dWh: (H, 3H), dbx: (3H,), dbh: (3H,)
+
+    Derived in book/12_gru.md, section "The backward pass, in brief".
+    """
     x, h0, Wx, Wh, gates, hn, h = cache_of(cache, SeqCache, "gru_forward")
     dh, (r, z, n), h_prev, dax3 = _gate_factors(dh, cache)
     dax3[:, :, 0] *= hn                      # dr = dn * hn r (1-r)

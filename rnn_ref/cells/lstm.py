@@ -1,10 +1,15 @@
-"""The LSTM, in PyTorch's gate order (i, f, g, o) so that torch.nn.LSTM is an exact oracle.
+"""The LSTM (Hochreiter and Schmidhuber 1997, with the forget gate of Gers et al. 2000), registered as cell
+"lstm" in rnn_ref.cells.CELLS, in PyTorch's gate order (i, f, g, o) so that torch.nn.LSTM is an exact oracle.
 
-a = x @ Wx + h_prev @ Wh + b                      (B, 4H), split into four (B, H) blocks
-i = sigmoid(a_i)  f = sigmoid(a_f)  g = tanh(a_g)  o = sigmoid(a_o)
-c = f * c_prev + i * g                            the cell state: an additive path through time
-h = o * tanh(c)
-Shapes: x (B, D), h and c (B, H), Wx (D, 4H), Wh (H, 4H), b (4H,) (PyTorch's b_ih + b_hh).
+    a = x @ Wx + h_prev @ Wh + b                      (B, 4H), four (B, H) blocks [a_i | a_f | a_g | a_o]
+    i = sigmoid(a_i)  f = sigmoid(a_f)  g = tanh(a_g)  o = sigmoid(a_o)
+    c = f * c_prev + i * g                            the cell state: an additive path through time
+    h = o * tanh(c)
+
+Shapes: x (B, D), h and c (B, H); sequences time-major, x (T, B, D), h (T, B, H).
+Weight layout: Wx = [Wx_i | Wx_f | Wx_g | Wx_o] (D, 4H), Wh = [Wh_i | Wh_f | Wh_g | Wh_o] (H, 4H), b (4H,):
+PyTorch's weight_ih = W_ii|W_if|W_ig|W_io and weight_hh = W_hi|W_hf|W_hg|W_ho, transposed, and b = b_ih + b_hh.
+The state is the pair (h, c). Derived in book/11_lstm.md.
 """
 from collections import namedtuple
 
@@ -30,7 +35,27 @@ def _gate_grads(dh, dc, gates, c_prev, tanh_c, H):
 
 
 def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
-    """One step. x (B, D), h_prev and c_prev (B, H) -> h (B, H), c (B, H), cache."""
+    """One step of the LSTM.
+
+        [a_i | a_f | a_g | a_o] = x @ Wx + h_prev @ Wh + b
+        i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)      input, forget and output gates
+        g = tanh(a_g)                                           the candidate
+        c = f * c_prev + i * g
+        h = o * tanh(c)
+
+    Inputs:
+    - x: (B, D) the inputs of this step
+    - h_prev, c_prev: (B, H) the previous hidden and cell states
+    - Wx: (D, 4H) = [Wx_i | Wx_f | Wx_g | Wx_o], Wh: (H, 4H) likewise, b: (4H,)
+
+    Returns a tuple of:
+    - h: (B, H) the new hidden state
+    - c: (B, H) the new cell state
+    - cache: StepCache(x, h_prev, c_prev, Wx, Wh, gates, c, tanh_c), gates (B, 4H) = [i | f | g | o] and
+      tanh_c = tanh(c), what lstm_step_backward needs
+
+    float32 inputs give float32 outputs. Derived in book/11_lstm.md, section "The cell and its four gates".
+    """
     x, h_prev, c_prev, Wx, Wh, b = cell_arrays(x, dict(h_prev=h_prev, c_prev=c_prev), dict(Wx=Wx, Wh=Wh, b=b),
                                                "ifgo", 2)
     H = Wh.shape[0]
@@ -42,7 +67,25 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
 
 
 def lstm_step_backward(dh, dc, cache):
-    """dh, dc (B, H): dL/dh and dL/dc of this step -> dx, dh_prev, dc_prev, dWx, dWh, db."""
+    """Backward pass of one LSTM step.
+
+        dc_t = dc + dh * o * (1 - tanh(c)**2)                   the cell state's full gradient
+        da_i = dc_t * g * i (1 - i)      da_f = dc_t * c_prev * f (1 - f)
+        da_g = dc_t * i * (1 - g**2)     da_o = dh * tanh(c) * o (1 - o)
+        dx = da @ Wx.T    dh_prev = da @ Wh.T    dc_prev = dc_t * f
+        dWx = x.T @ da    dWh = h_prev.T @ da    db = da summed over the batch
+
+    Inputs:
+    - dh: (B, H) dL/dh of this step's new hidden state
+    - dc: (B, H) dL/dc arriving from outside the step: from step t+1 through c_{t+1} = f_{t+1} * c + ...
+      (zeros after the last step)
+    - cache: the cache returned by lstm_step_forward
+
+    Returns a tuple of:
+    - dx: (B, D), dh_prev: (B, H), dc_prev: (B, H), dWx: (D, 4H), dWh: (H, 4H), db: (4H,)
+
+    Derived in book/11_lstm.md, section "The backward pass of one step".
+    """
     x, h_prev, c_prev, Wx, Wh, gates, c, tanh_c = cache_of(cache, StepCache, "lstm_step_forward")
     dh = as_float_array("dh", dh, shape=c.shape)
     dc = as_float_array("dc", dc, shape=c.shape)
@@ -51,7 +94,20 @@ def lstm_step_backward(dh, dc, cache):
 
 
 def lstm_forward(x, h0, c0, Wx, Wh, b):
-    """A whole sequence. x (T, B, D), h0 and c0 (B, H) -> h (T, B, H), cache (the cell states are cache.c)."""
+    """The LSTM over a whole sequence (the equations of lstm_step_forward at every step).
+
+    Inputs:
+    - x: (T, B, D) the input sequence, time-major
+    - h0, c0: (B, H) the initial hidden and cell states
+    - Wx: (D, 4H) = [Wx_i | Wx_f | Wx_g | Wx_o], Wh: (H, 4H) likewise, b: (4H,)
+
+    Returns a tuple of:
+    - h: (T, B, H) every hidden state
+    - cache: SeqCache(x, h0, c0, Wx, Wh, gates, c, tanh_c, h): gates (T, B, 4H) = [i | f | g | o], the cell
+      states c (T, B, H) (cache.c[-1] is the last) and tanh_c = tanh(c), what lstm_backward needs
+
+    float32 inputs give float32 outputs. Derived in book/11_lstm.md, section "The cell and its four gates".
+    """
     x, h0, c0, Wx, Wh, b = cell_arrays(x, dict(h0=h0, c0=c0), dict(Wx=Wx, Wh=Wh, b=b), "ifgo", 3)
     T, B, D = x.shape
     H = Wh.shape[0]
@@ -82,9 +138,23 @@ def lstm_forward(x, h0, c0, Wx, Wh, b):
 
 
 def lstm_backward(dh, cache, dc_last=None):
-    """BPTT through an LSTM. dh (T, B, H) is dL/dh_t from the loss at every step; dc_last (B, H), if given,
-    is dL/dc_T from beyond the sequence (an encoder's final cell state feeding a decoder).
-    Returns dx (T, B, D), dh0 (B, H), dc0 (B, H), dWx (D, 4H), dWh (H, 4H), db (4H,)."""
+    """Backpropagation through time through an LSTM.
+
+        dh_t = dh[t] + da_{t+1} @ Wh.T                        from the loss and from step t+1
+        dc_t = dc_{t+1} * f_{t+1} + dh_t * o_t * (1 - tanh(c_t)**2)    the highway: times f, no matrix
+        da_t as in lstm_step_backward;  dWx = sum_t x_t.T @ da_t,  dWh = sum_t h_{t-1}.T @ da_t,  db = sum_t,B da_t
+
+    Inputs:
+    - dh: (T, B, H) dL/dh_t arriving at every step from the loss (not through time)
+    - cache: the cache returned by lstm_forward
+    - dc_last: (B, H) or None, dL/dc_{T-1} from beyond the sequence (an encoder's final cell state feeding a
+      decoder); None means zeros
+
+    Returns a tuple of:
+    - dx: (T, B, D), dh0: (B, H), dc0: (B, H), dWx: (D, 4H), dWh: (H, 4H), db: (4H,)
+
+    Derived in book/11_lstm.md, sections "The cell state is a gradient highway" and "The backward pass of one step".
+    """
     x, h0, c0, Wx, Wh, gates, c, tanh_c, h = cache_of(cache, SeqCache, "lstm_forward")
     T, B, D = x.shape
     H = Wh.shape[0]

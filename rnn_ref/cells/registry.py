@@ -8,8 +8,12 @@ Every cell module follows one calling convention (shown for the LSTM, whose stat
     forward(x, *state0, *params)           -> (h, cache)             h (T, B, H): every hidden state
     backward(dh, cache)                    -> (dx, *dstate0, *dparams)
 
-and its parameters have three roles, in API order: the input weight (D, G*H), the recurrent weight (H, G*H)
-and one or more biases (G*H,), where G is the number of gate blocks side by side in the columns.
+Arrays: x (B, D) for a step and (T, B, D) for a sequence, each state (B, H). Arguments are named after the
+state: h_prev, c_prev in a step, h0, c0 for a sequence, dh, dc in step_backward. A sequence cache is a namedtuple
+holding every state sequence under the state's name (cache.h, cache.c: (T, B, H)). Parameters have three roles,
+in API order: the input weight (D, G*H), the recurrent weight (H, G*H) and one or more biases (G*H,), where G
+is the number of gate blocks side by side in the columns. float32 inputs give float32 outputs.
+A new cell: see the module of an existing one (rnn_ref/cells/gru_cho.py is the latest) and add its entry below.
 """
 from dataclasses import dataclass
 import importlib
@@ -22,6 +26,7 @@ class Cell:
     """One recurrent cell.
 
     name: the key every model takes (cell="lstm"); its functions are <name>_step_forward, ... in `module`.
+    title: its name in prose ("GRU (Cho et al. 2014)").
     params: parameter names in API order (input weight, recurrent weight, biases).
     gates: the gate blocks in column order ("ifgo"); one letter for a cell without gates.
     state: the names of the recurrent state ("h",) or ("h", "c"); only h is an output of forward.
@@ -41,24 +46,17 @@ class Cell:
     def _fn(self, suffix):
         return getattr(importlib.import_module(self.module), f"{self.name}_{suffix}")
 
-    @property
-    def step_forward(self):
-        return self._fn("step_forward")
-
-    @property
-    def step_backward(self):
-        return self._fn("step_backward")
-
-    @property
-    def forward(self):
-        return self._fn("forward")
-
-    @property
-    def backward(self):
-        return self._fn("backward")
+    # The cell's four functions, looked up by name in its module on each use (the registry imports no cell).
+    step_forward = property(lambda self: self._fn("step_forward"),
+                            doc="step_forward(x, *state_prev, *params) -> (*state, cache)")
+    step_backward = property(lambda self: self._fn("step_backward"),
+                             doc="step_backward(*dstate, cache) -> (dx, *dstate_prev, *dparams)")
+    forward = property(lambda self: self._fn("forward"), doc="forward(x, *state0, *params) -> (h (T, B, H), cache)")
+    backward = property(lambda self: self._fn("backward"), doc="backward(dh, cache) -> (dx, *dstate0, *dparams)")
 
     @property
     def num_gates(self):
+        """G, the number of gate blocks side by side in the weights' columns (1 for the vanilla RNN)."""
         return len(self.gates)
 
     def param_shapes(self, D, H):
@@ -118,7 +116,11 @@ CELLS = {c.name: c for c in (
 
 
 def get_cell(cell):
-    """The registered Cell of that name, or a ValueError listing the registered names."""
+    """The registered Cell of that name (a Cell is returned as it is), or a ValueError listing the registered names.
+
+        >>> get_cell("lstm").param_shapes(D=3, H=2)
+        {'Wx': (3, 8), 'Wh': (2, 8), 'b': (8,)}
+    """
     if isinstance(cell, Cell):
         return cell
     if not isinstance(cell, str) or cell not in CELLS:

@@ -1,7 +1,11 @@
-"""The vanilla (Elman) RNN with a tanh nonlinearity.
+"""The vanilla (Elman) RNN with a tanh nonlinearity, registered as cell "rnn" in rnn_ref.cells.CELLS.
 
-Book notation, rows as examples:   h_t = tanh(x_t @ U_xh + h_{t-1} @ W_hh + b)
-Shapes: x_t (B, D), h_t (B, H), U_xh (D, H), W_hh (H, H), b (H,). Sequences are time-major: x (T, B, D).
+    h_t = tanh(x_t @ U_xh + h_{t-1} @ W_hh + b)
+
+Shapes, rows as examples and sequences time-major: x_t (B, D), h_t (B, H), x (T, B, D), h (T, B, H);
+U_xh (D, H), W_hh (H, H), b (H,). PyTorch's nn.RNN holds U_xh.T as weight_ih_l0, W_hh.T as weight_hh_l0 and b
+as bias_ih_l0 + bias_hh_l0 (rnn_ref.torch_io copies them).
+The forward pass is derived in book/03_forward.md, the backward pass (BPTT) in book/05_bptt.md.
 """
 from collections import namedtuple
 
@@ -20,14 +24,44 @@ def _check_params(U_xh, W_hh, b, D):
 
 
 def rnn_step_forward(x, h_prev, U_xh, W_hh, b):
-    """One time step. x (B, D), h_prev (B, H) -> h (B, H), cache."""
+    """One time step of the vanilla RNN.
+
+        h = tanh(x @ U_xh + h_prev @ W_hh + b)
+
+    Inputs:
+    - x: (B, D) the inputs of this step, one row per example
+    - h_prev: (B, H) the previous hidden state
+    - U_xh: (D, H) input-to-hidden weights
+    - W_hh: (H, H) hidden-to-hidden weights
+    - b: (H,) bias
+
+    Returns a tuple of:
+    - h: (B, H) the new hidden state
+    - cache: StepCache(x, h_prev, U_xh, W_hh, h), what rnn_step_backward needs
+
+    float32 inputs give float32 outputs. Derived in book/03_forward.md, section "One step of the recurrence".
+    """
     x, h_prev, U_xh, W_hh, b = cell_arrays(x, dict(h_prev=h_prev), dict(U_xh=U_xh, W_hh=W_hh, b=b), "h", 2)
     h = np.tanh(x @ U_xh + h_prev @ W_hh + b)
     return h, StepCache(x, h_prev, U_xh, W_hh, h)
 
 
 def rnn_step_backward(dh, cache):
-    """Gradients of one step. dh (B, H) is dL/dh -> dx, dh_prev, dU_xh, dW_hh, db."""
+    """Backward pass of one step: the chain rule through h = tanh(a), a = x @ U_xh + h_prev @ W_hh + b.
+
+        da = dh * (1 - h**2)                      tanh'(a) = 1 - tanh(a)**2
+        dx = da @ U_xh.T     dh_prev = da @ W_hh.T
+        dU_xh = x.T @ da     dW_hh = h_prev.T @ da     db = da summed over the batch
+
+    Inputs:
+    - dh: (B, H) dL/dh, the upstream gradient of this step's new state
+    - cache: the cache returned by rnn_step_forward
+
+    Returns a tuple of:
+    - dx: (B, D), dh_prev: (B, H), dU_xh: (D, H), dW_hh: (H, H), db: (H,)
+
+    Derived in book/05_bptt.md, section "The recursion for the gradient of a hidden state".
+    """
     x, h_prev, U_xh, W_hh, h = cache_of(cache, StepCache, "rnn_step_forward")
     dh = as_float_array("dh", dh, shape=h.shape)
     da = dh * (1.0 - h * h)  # tanh'(a) = 1 - tanh(a)^2
@@ -35,9 +69,22 @@ def rnn_step_backward(dh, cache):
 
 
 def rnn_forward(x, h0, U_xh, W_hh, b):
-    """A whole sequence. x (T, B, D), h0 (B, H) -> h (T, B, H) (every hidden state), cache.
+    """The vanilla RNN over a whole sequence: each step reads the state the step before wrote.
 
-    float32 inputs give float32 outputs (all arrays are brought to their common dtype)."""
+        h_t = tanh(x_t @ U_xh + h_{t-1} @ W_hh + b),   t = 0, ..., T-1,   with h_{-1} = h0
+
+    Inputs:
+    - x: (T, B, D) the input sequence, time-major
+    - h0: (B, H) the initial hidden state
+    - U_xh: (D, H), W_hh: (H, H), b: (H,) as in rnn_step_forward
+
+    Returns a tuple of:
+    - h: (T, B, H) every hidden state; h[-1] is the last
+    - cache: SeqCache(x, h0, U_xh, W_hh, h), what rnn_backward needs
+
+    float32 inputs give float32 outputs (all arrays are brought to their common dtype).
+    Derived in book/03_forward.md, section "The forward pass over a whole sequence".
+    """
     x, h0, U_xh, W_hh, b = cell_arrays(x, dict(h0=h0), dict(U_xh=U_xh, W_hh=W_hh, b=b), "h", 3)
     T, B, D = x.shape
     H = W_hh.shape[0]
@@ -57,10 +104,21 @@ def rnn_forward(x, h0, U_xh, W_hh, b):
 
 
 def rnn_backward(dh, cache):
-    """BPTT over a whole sequence.
+    """Backpropagation through time (BPTT) over a whole sequence.
 
-    dh (T, B, H) is the upstream gradient dL/dh_t arriving at every step from the loss (not through time).
-    Returns dx (T, B, D), dh0 (B, H), dU_xh (D, H), dW_hh (H, H), db (H,).
+        g_t  = dh[t] + da_{t+1} @ W_hh.T          dL/dh_t: from the loss and from step t+1 (nothing after T-1)
+        da_t = g_t * (1 - h_t**2)
+        dx_t = da_t @ U_xh.T    dU_xh = sum_t x_t.T @ da_t    dW_hh = sum_t h_{t-1}.T @ da_t    db = sum_t,B da_t
+
+    Inputs:
+    - dh: (T, B, H) dL/dh_t arriving at every step from the loss (not through time)
+    - cache: the cache returned by rnn_forward
+
+    Returns a tuple of:
+    - dx: (T, B, D), dh0: (B, H), dU_xh: (D, H), dW_hh: (H, H), db: (H,)
+
+    Derived in book/05_bptt.md, sections "The recursion for the gradient of a hidden state" and "The sums over
+    time for the recurrent parameters".
     """
     x, h0, U_xh, W_hh, h = cache_of(cache, SeqCache, "rnn_forward")
     T, B, D = x.shape
