@@ -2,8 +2,10 @@
 starts with the name of the offending argument.
 
 The table is built from one valid call per function (`VALID`) and a list of ways to spoil one argument; a few
-cases that need a specific construction (batch or hidden sizes that disagree, targets out of range, thresholds
-<= 0, broken caches) are listed by hand in `SPECIAL`.
+cases that need a specific construction (targets out of range, thresholds <= 0, broken caches) are listed by
+hand in `SPECIAL`. The cells' calls and cases are generated from the registry rnn_ref.cells.CELLS, so a newly
+registered cell is tested unedited; test_wrong_size_names_the_argument gives each parameter and state of every
+cell a wrong size in turn and requires the error to name exactly that argument.
 """
 import re
 
@@ -266,31 +268,33 @@ def _raises(func, kw, arg):
 
 
 def _wrong_sizes(cell):
-    """(function, argument, spoil) for every parameter and state of a cell's step and sequence forward: each
-    spoil gives that one argument a wrong size while the others stay right. Widths that are off by one, and
+    """(function, argument, what, spoil) for every parameter and state of a cell's step and sequence forward:
+    each spoil gives that one argument a wrong size while the others stay right. Widths that are off by one, and
     widths that are a whole gate block too narrow (a consistent-looking G*(H-1)), must both be blamed on the
     argument itself, never on one checked after it."""
     c = CELLS[cell]
     G = c.num_gates
-    cols = lambda k: lambda v: v[..., :-k] if k > 0 else np.concatenate([v, v[..., :-k]], axis=-1)
-    rows = lambda v: v[:-1]
+    wider = ("1 wider", lambda v: np.concatenate([v, v[..., :1]], axis=-1))
+    narrower = ("1 narrower", lambda v: v[..., :-1])
+    block = (f"{G} narrower", lambda v: v[..., :-G])
+    shorter = ("1 row less", lambda v: v[:-1])
+    wx, wh, *biases = c.params
     out = []
-    for fn, state_names in ((f"{cell}_step_forward", [s + "_prev" for s in c.state]),
-                            (f"{cell}_forward", [s + "0" for s in c.state])):
-        wx, wh, *biases = c.params
-        out += [(fn, wx, cols(-1)), (fn, wx, cols(G)), (fn, wx, rows)]
-        out += [(fn, wh, cols(-1)), (fn, wh, cols(G)), (fn, wh, rows)]
-        out += [(fn, b, spoil) for b in biases for spoil in (cols(-1), cols(1), cols(G))]
-        out += [(fn, s, spoil) for s in state_names for spoil in (cols(1), rows)]
+    for fn, states in ((f"{cell}_step_forward", [s + "_prev" for s in c.state]),
+                       (f"{cell}_forward", [s + "0" for s in c.state])):
+        out += [(fn, wx, *spoil) for spoil in (wider, block, shorter)]
+        out += [(fn, wh, *spoil) for spoil in (wider, block, shorter)]
+        out += [(fn, b, *spoil) for b in biases for spoil in (wider, narrower) + ((block,) if G > 1 else ())]
+        out += [(fn, s, *spoil) for s in states for spoil in (narrower, shorter)]
     return out
 
 
-WRONG_SIZES = [(fn, arg, spoil) for cell in CELLS for fn, arg, spoil in _wrong_sizes(cell)]
+WRONG_SIZES = [case for cell in CELLS for case in _wrong_sizes(cell)]
 
 
-@pytest.mark.parametrize("fn,arg,spoil", WRONG_SIZES,
-                         ids=[f"{f}-{a}-{i}" for i, (f, a, _) in enumerate(WRONG_SIZES)])
-def test_wrong_size_names_the_argument(fn, arg, spoil):
+@pytest.mark.parametrize("fn,arg,what,spoil", WRONG_SIZES,
+                         ids=[f"{f}-{a}-{w.replace(' ', '_')}" for f, a, w, _ in WRONG_SIZES])
+def test_wrong_size_names_the_argument(fn, arg, what, spoil):
     """An LSTM Wx of shape (D, 4H + 1) or (D, 4(H - 1)) is reported as a wrong Wx, not as a wrong Wh."""
     func, make = VALID[fn]
     kw = make()
