@@ -8,6 +8,17 @@ import pytest
 # draws the same hidden cases.
 os.environ.setdefault("RNN_REF_HIDDEN_SECRET", "tests")
 
+# The end-to-end tier: the book build, the browser, nbgrader runs, fresh virtual environments, the instructors'
+# page commands and the hub. `pytest` leaves it out (addopts in pyproject.toml); `make test` runs it.
+PIPELINE = {"book", "browser", "grading", "venv", "pagecommands", "hub"}
+
+
+@pytest.hookimpl(tryfirst=True)          # before pytest's own -m selection reads the marks
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PIPELINE.intersection(mark.name for mark in item.iter_markers()):
+            item.add_marker(pytest.mark.pipeline)
+
 
 @pytest.fixture
 def rng():

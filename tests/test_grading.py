@@ -14,7 +14,7 @@ import pytest
 from grading_helpers import ASSIGNMENTS, ROOT, Course, a1_zoo, answer_cells, first_answer_only, read_csv, \
     solution_path, solved
 
-pytestmark = [pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
+pytestmark = [pytest.mark.grading, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning"),
               pytest.mark.filterwarnings("ignore::nbformat.validator.MissingIDFieldWarning")]
 
 

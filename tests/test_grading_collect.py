@@ -39,6 +39,7 @@ def zip_collect(root):
 NB = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5, "who": "%s"}'
 
 
+@pytest.mark.grading
 def test_moodle_and_canvas_archives(tmp_path):
     root = make_course(tmp_path)
     archive = root / "downloaded" / "a1_forward" / "archive"
@@ -74,6 +75,7 @@ def test_moodle_and_canvas_archives(tmp_path):
     assert "Regular expression not provided" not in log
 
 
+@pytest.mark.grading
 def test_two_people_with_one_name_are_not_merged(tmp_path):
     root = make_course(tmp_path)
     archive = root / "downloaded" / "a1_forward" / "archive"

@@ -72,6 +72,7 @@ def test_detector_sees_the_attack_when_unsanitized():
     assert len(active_attack(page)) == 3
 
 
+@pytest.mark.grading
 @pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "_static", "mathjax", "tex-svg.js")),
                     reason="needs the local MathJax: make mathjax")
 def test_feedback_renders_math_offline_and_student_html_is_inert(tmp_path):

@@ -50,6 +50,7 @@ def test_the_course_due_dates_file_lists_every_assignment():
     assert sorted(dates) == sorted(ASSIGNMENTS)
 
 
+@pytest.mark.grading
 def test_stamp_command_writes_nbgraders_timestamp(tmp_path):
     folder = tmp_path / "submitted" / "alice" / "a1_forward"
     folder.mkdir(parents=True)
@@ -86,6 +87,7 @@ def course(tmp_path):
     c.close()
 
 
+@pytest.mark.grading
 def test_late_penalty_export_columns_and_misnamed_notebooks(course, caplog):
     """Six submissions of the full solution (10 automatic points) at different times, one hand-placed without a
     timestamp (stamped with the documented command), one saved as 'a1_forward (1).ipynb', one student with no

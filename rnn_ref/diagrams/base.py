@@ -69,14 +69,16 @@ class Node:
         return self.center + d * min(sx, sy)
 
 
-def canvas(width, height, scale=1.0, margin=0.1):
-    """A new figure with one axes spanning [0, width] x [0, height] data units, equal aspect, no axis lines.
+def canvas(width, height, scale=1.0, margin=0.1, origin=(0, 0)):
+    """A new figure with one axes spanning [x0, x0 + width] x [y0, y0 + height] data units, origin = (x0, y0),
+    and `margin` more on every side; equal aspect, no axis lines.
 
-    scale: inches per data unit. Returns (fig, ax).
+    scale: inches per data unit of width and height (the margin is not counted). Returns (fig, ax).
     """
+    x0, y0 = origin
     fig, ax = plt.subplots(figsize=(width * scale, height * scale))
-    ax.set_xlim(-margin, width + margin)
-    ax.set_ylim(-margin, height + margin)
+    ax.set_xlim(x0 - margin, x0 + width + margin)
+    ax.set_ylim(y0 - margin, y0 + height + margin)
     ax.set_aspect("equal")
     ax.axis("off")
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1)

@@ -160,6 +160,18 @@ def _dot(ax, xy):
     ax.plot([xy[0]], [xy[1]], "o", color=EDGE_COLOR, ms=4, zorder=3)
 
 
+def _carry(ax, y, x0, x1, ops, label, label_x):
+    """The state a gated cell carries from step to step: a thick line along y from x0 to x1, broken around the
+    operation circles ops[:2] that sit on it; ops: three ((x, y), symbol), the third fed from below into the
+    second. The label at (label_x, y)."""
+    for xy, s in ops:
+        _op(ax, xy, s)
+    (a, _), (b, _) = ops[0][0], ops[1][0]
+    for p, q in ((x0, a - 0.22), (a + 0.22, b - 0.22), (b + 0.22, x1)):
+        _line(ax, [(p, y), (q, y)], color=COLORS["h"][1], lw=3.0)
+    text(ax, (label_x, y), label, fontsize=FONT_SIZE)
+
+
 def draw_lstm_cell():
     """One LSTM step in PyTorch's gate order: [x_t, h_{t-1}] feed four gates i, f, g, o; the cell state runs
     along the top, c_t = f * c_{t-1} + i * g (the highway, drawn thick); h_t = o * tanh(c_t)."""
@@ -179,12 +191,8 @@ def draw_lstm_cell():
         _line(ax, [(gxk, 1.2), (gxk, mid - 0.25)])
     text(ax, (4.6, 0.7), r"$a = x_t W_x + h_{t-1} W_h + b$", fontsize=FONT_SIZE - 2, color=COLORS["gate"][1])
     # the cell-state highway
-    for xy, s in (((2.2, top), r"$\times$"), ((4.0, top), r"$+$"), ((4.0, 3.4), r"$\times$")):
-        _op(ax, xy, s)
-    _line(ax, [(0.75, top), (2.2 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
-    _line(ax, [(2.2 + 0.22, top), (4.0 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
-    _line(ax, [(4.0 + 0.22, top), (8.7, top)], color=COLORS["h"][1], lw=3.0)
-    text(ax, (9.05, top), r"$c_t$", fontsize=FONT_SIZE)
+    _carry(ax, top, 0.75, 8.7, (((2.2, top), r"$\times$"), ((4.0, top), r"$+$"), ((4.0, 3.4), r"$\times$")),
+           r"$c_t$", 9.05)
     _line(ax, [(2.2, mid + 0.25), (2.2, top - 0.22)])
     _line(ax, [(3.4, mid + 0.25), (3.4, 3.4), (4.0 - 0.22, 3.4)])
     _line(ax, [(4.6, mid + 0.25), (4.6, 3.4), (4.0 + 0.22, 3.4)])
@@ -236,12 +244,8 @@ def draw_gru_cell():
     _line(ax, [(2.2 + 0.375, mid), (2.75, mid), (2.75, 1.55), (5.2, 1.55), (5.2, mid - 0.22)], bridge=True)
     _line(ax, [(5.2 + 0.22, mid), (6.4 - 0.375, mid)])
     # the carry: h_t = z * h_{t-1} + (1 - z) * n
-    for xy, sym in (((3.6, top), r"$\times$"), ((7.8, top), r"$+$"), ((7.8, 3.3), r"$\times$")):
-        _op(ax, xy, sym)
-    _line(ax, [(0.9, top), (3.6 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
-    _line(ax, [(3.6 + 0.22, top), (7.8 - 0.22, top)], color=COLORS["h"][1], lw=3.0)
-    _line(ax, [(7.8 + 0.22, top), (8.8, top)], color=COLORS["h"][1], lw=3.0)
-    text(ax, (9.1, top), r"$h_t$", fontsize=FONT_SIZE)
+    _carry(ax, top, 0.9, 8.8, (((3.6, top), r"$\times$"), ((7.8, top), r"$+$"), ((7.8, 3.3), r"$\times$")),
+           r"$h_t$", 9.1)
     _line(ax, [(3.6, mid + 0.25), (3.6, top - 0.22)], bridge=True)
     text(ax, (3.35, 3.45), r"$z$", fontsize=FONT_SIZE - 2)
     _dot(ax, (3.6, 2.85))

@@ -6,22 +6,11 @@
 
 Colours and primitives come from base.py: inputs green, hidden states blue, outputs orange, targets grey.
 """
-import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
-from .base import COLORS, EDGE_COLOR, arrow, node, text
+from .base import COLORS, EDGE_COLOR, arrow, canvas, node, text
 
 STREAM_COLORS = ["#d9f0d3", "#d1e5f0", "#fee0b6", "#e7d4e8", "#fddbc7", "#e0e0e0"]
-
-
-def _axes(width, height, scale):
-    fig, ax = plt.subplots(figsize=(width * scale, height * scale))
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
-    return fig, ax
 
 
 def draw_batchify(N=24, B=4, T=3, cell=0.42):
@@ -36,7 +25,7 @@ def draw_batchify(N=24, B=4, T=3, cell=0.42):
     width = max(N * cell, B * cell * 3 + 6.0) + 0.6
     grid_top = 1.0 + n * cell
     height = grid_top + 1.9
-    fig, ax = _axes(width, height, 0.78)
+    fig, ax = canvas(width, height, 0.78, margin=0)
     y_strip = height - 0.75
     for i in range(N):
         ax.add_patch(Rectangle((0.3 + i * cell, y_strip), cell, cell, facecolor=STREAM_COLORS[(i // n) % 6],
@@ -75,7 +64,7 @@ def draw_encoder_decoder(T_in=3, T_out=3, dx=1.25):
 
     Returns the matplotlib Figure."""
     width = dx * (T_in + T_out + 1) + 1.2
-    fig, ax = _axes(width, 4.6, 0.8)
+    fig, ax = canvas(width, 4.6, 0.8, margin=0)
     rows = {"in": 0.55, "h": 2.0, "out": 3.45}
     prev = None
     for t in range(T_in):
@@ -118,7 +107,7 @@ def draw_teacher_forcing(T=4, dx=1.3):
     Returns the matplotlib Figure."""
     panel = dx * T + 0.6
     width = 2 * panel + 1.0
-    fig, ax = _axes(width, 4.8, 0.72)
+    fig, ax = canvas(width, 4.8, 0.72, margin=0)
     rows = {"in": 0.75, "h": 2.1, "out": 3.45}
     for p, title in enumerate(("teacher forcing (training)", "free running (testing)")):
         x0 = 0.7 + p * (panel + 1.0)

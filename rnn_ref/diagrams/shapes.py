@@ -10,7 +10,7 @@ Gradients are drawn as dashed red arrows.
 """
 import matplotlib.pyplot as plt
 
-from .base import COLORS, arrow, node, text
+from .base import COLORS, arrow, canvas, node, text
 
 GRAD_COLOR = COLORS["loss"][1]  # gradients flow in the colour of the loss they come from
 
@@ -52,12 +52,7 @@ def draw_problem_shapes(shapes=SHAPES, dx=0.8, gap=1.3, scale=0.62):
     widths = [(n - 1) * dx for _, _, n, _, _ in shapes]
     total = sum(widths) + gap * (len(shapes) - 1) + 2.4
     height = 4.6
-    fig, ax = plt.subplots(figsize=(total * scale, height * scale))
-    ax.set_xlim(-1.2, total - 1.2)
-    ax.set_ylim(-1.0, height - 1.0)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    fig, ax = canvas(total, height, scale, margin=0, origin=(-1.2, -1.0))
     x0 = 0.0
     for (title, example, n, ins, outs), w in zip(shapes, widths):
         _shape_panel(ax, x0, n, ins, outs, dx=dx)
@@ -80,12 +75,7 @@ def draw_bptt_graph(T=4, dx=2.3):
     Returns the matplotlib Figure."""
     rows = {"x": 0.5, "h": 2.2, "o": 3.9, "L": 5.6}
     width = dx * (T + 1) + 0.8
-    fig, ax = plt.subplots(figsize=(width * 0.9, 6.6 * 0.9))
-    ax.set_xlim(-0.6, width - 0.6)
-    ax.set_ylim(-0.3, 6.3)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    fig, ax = canvas(width, 6.6, 0.9, margin=0, origin=(-0.6, -0.3))
     labels = [str(t + 1) for t in range(T)]
     prev = node(ax, (0, rows["h"]), r"$h_0$", kind="h")
     hs = [prev]
@@ -121,12 +111,7 @@ def draw_tbptt(T=12, k=4, dx=1.25):
 
     Returns the matplotlib Figure."""
     width = dx * T + 1.0
-    fig, ax = plt.subplots(figsize=(width * 0.75, 2.9 * 0.75))
-    ax.set_xlim(-0.5, width - 0.5)
-    ax.set_ylim(-0.6, 2.3)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    fig, ax = canvas(width, 2.9, 0.75, margin=0, origin=(-0.5, -0.6))
     hs = [node(ax, (dx * t, 1.2), rf"$h_{{{t}}}$", kind="h", radius=0.3, fontsize=10) for t in range(T + 1)]
     for t in range(T):
         arrow(ax, hs[t], hs[t + 1])
@@ -150,12 +135,7 @@ def draw_parallel_vs_sequential(T=6, dx=0.9):
 
     Returns the matplotlib Figure."""
     width = 2 * dx * T + 2.2
-    fig, ax = plt.subplots(figsize=(width * 0.8, 3.2 * 0.8))
-    ax.set_xlim(-0.5, width - 0.5)
-    ax.set_ylim(-0.6, 2.6)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    fig, ax = canvas(width, 3.2, 0.8, margin=0, origin=(-0.5, -0.6))
     for t in range(T):
         x = node(ax, (dx * t, 0.3), rf"$x_{{{t + 1}}}$", kind="x", radius=0.28, fontsize=10)
         a = node(ax, (dx * t, 1.6), rf"$\tilde x_{{{t + 1}}}$", kind="plain", radius=0.28, fontsize=10)

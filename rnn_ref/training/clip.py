@@ -1,4 +1,8 @@
-"""Gradient clipping: by value (each entry into [-limit, limit]) and by global norm (rescale all together)."""
+"""Gradient clipping: by value (each entry into [-limit, limit]) and by global norm (rescale all together).
+
+grads is always a dict name -> float array (any shapes), as every loss in rnn_ref returns it.
+Derived in book/07_limits.md, section "Two ways to clip a gradient".
+"""
 import numpy as np
 
 from .._validate import positive
@@ -20,23 +24,59 @@ def _norm(grads):
 
 
 def clip_by_value(grads, limit):
-    """A new dict with every entry clipped to [-limit, limit] (hiyoung123's rule, 2020, with limit 5).
+    """Clip every entry of every gradient into [-limit, limit] (hiyoung123's rule, 2020, with limit 5).
 
-    Changes the direction of the gradient when some entries are clipped and others are not."""
+        g_i <- min(max(g_i, -limit), limit)
+
+    Changes the direction of the gradient when some entries are clipped and others are not.
+
+    Inputs:
+    - grads: dict name -> finite float array (any shapes); not modified
+    - limit: float > 0
+
+    Returns:
+    - a new dict with the keys of grads, each array of its gradient's shape
+
+    Derived in book/07_limits.md, section "Two ways to clip a gradient".
+    """
     limit = positive("limit", limit)
     _check_grads(grads)
     return {k: np.clip(g, -limit, limit) for k, g in grads.items()}
 
 
 def global_norm(grads):
-    """sqrt of the sum of squares of every entry of every gradient."""
+    """The norm of all gradients taken together as one long vector.
+
+        ||g|| = sqrt(sum_k sum_i grads[k]_i^2)
+
+    Inputs:
+    - grads: dict name -> finite float array (any shapes)
+
+    Returns:
+    - float >= 0
+
+    Used in book/07_limits.md, section "Two ways to clip a gradient".
+    """
     _check_grads(grads)
     return _norm(grads)
 
 
 def clip_by_global_norm(grads, max_norm):
-    """(new dict, norm before clipping). If the global norm exceeds max_norm every gradient is scaled by
-    max_norm / norm: the direction is kept, only the step length shrinks."""
+    """Rescale all gradients together when their global norm exceeds max_norm: the direction is kept, only the
+    step length shrinks.
+
+        g <- g * min(1, max_norm / ||g||)      ||g|| the global norm of all gradients together
+
+    Inputs:
+    - grads: dict name -> finite float array (any shapes); not modified
+    - max_norm: float > 0
+
+    Returns a tuple of:
+    - clipped: a new dict with the keys of grads, each array of its gradient's shape
+    - norm: float, the global norm before clipping
+
+    Derived in book/07_limits.md, section "Two ways to clip a gradient".
+    """
     max_norm = positive("max_norm", max_norm)
     _check_grads(grads)
     norm = _norm(grads)

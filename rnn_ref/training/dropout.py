@@ -4,6 +4,7 @@ nothing at test time).
 Zaremba et al. (2014): drop only the non-recurrent connections (the inputs x_t and the outputs h_t on their
 way to the output layer), never h_{t-1} -> h_t, so the memory is not erased a little at every step.
 Gal and Ghahramani (2016), "variational" dropout: one mask per sequence, the same at every time step.
+Derived in book/10b_regularisation.md, section "Dropout, and where it may go in an RNN".
 """
 from collections import namedtuple
 
@@ -15,12 +16,24 @@ DropoutCache = namedtuple("DropoutCache", "scaled_mask shape")
 
 
 def dropout_forward(x, p, rng=None, train=True, same_mask_over_time=False):
-    """Inverted dropout of x (T, B, D) (any shape when same_mask_over_time is False).
+    """Inverted dropout: zero each unit with probability p and scale the kept ones so the mean is unchanged.
 
-    p: the probability of dropping a unit, 0 <= p < 1. rng: a numpy Generator or an int seed (the mask is the
-    only randomness). train=False returns x unchanged (and a cache whose backward passes dout through).
-    same_mask_over_time=True draws one (B, D) mask per sequence and applies it at every step (variational).
-    Returns (out of x's shape, cache); out = x * mask / (1 - p) with mask entries 0 or 1.
+        out = x * m / (1 - p),   m_i ~ Bernoulli(1 - p)  (m = 1 when train is False or p = 0)
+
+    Inputs:
+    - x: (T, B, D) float array, time-major; any shape when same_mask_over_time is False
+    - p: float in [0, 1), the probability of dropping a unit
+    - rng: a numpy Generator, an int seed or None (the mask is the only randomness)
+    - train: bool; False returns a copy of x (test time: nothing is dropped)
+    - same_mask_over_time: bool; True draws one (1, B, D) mask per sequence and applies it at every step
+      (variational dropout)
+
+    Returns a tuple of:
+    - out: float array of x's shape
+    - cache: DropoutCache(scaled_mask, shape): m / (1 - p), of x's shape or (1, B, D), or None when nothing
+      was dropped; and x's shape, what dropout_backward needs
+
+    Derived in book/10b_regularisation.md, section "Dropout, and where it may go in an RNN".
     """
     x = as_float_array("x", x, ndim=3 if same_mask_over_time else None)
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p < 1:
@@ -36,7 +49,19 @@ def dropout_forward(x, p, rng=None, train=True, same_mask_over_time=False):
 
 
 def dropout_backward(dout, cache):
-    """dout (the shape of x) -> dx = dout * mask / (1 - p): the gradient flows only through kept units."""
+    """Backward pass of dropout: the gradient flows only through the kept units.
+
+        dx = dout * m / (1 - p)
+
+    Inputs:
+    - dout: float array of x's shape, the upstream gradient dL/dout
+    - cache: the DropoutCache dropout_forward returned
+
+    Returns:
+    - dx: float array of x's shape
+
+    Derived in book/10b_regularisation.md, section "Dropout, and where it may go in an RNN".
+    """
     scaled_mask, shape = cache_of(cache, DropoutCache, "dropout_forward")
     dout = as_float_array("dout", dout, shape=shape)
     return dout.copy() if scaled_mask is None else dout * scaled_mask

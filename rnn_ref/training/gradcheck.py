@@ -1,4 +1,9 @@
-"""Numerical gradients by central differences, and the error measures the course uses to compare gradients."""
+"""Numerical gradients by central differences, and the error measures the course uses to compare gradients.
+
+    df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / (2h)      error O(h^2) from truncation, O(eps/h) from round-off
+
+Derived in book/05_bptt.md, section "Checking gradients with central differences".
+"""
 import numpy as np
 
 from .._validate import positive
@@ -21,7 +26,19 @@ def _pair(a, b):
 
 
 def rel_error(a, b):
-    """Largest elementwise relative error: max |a - b| / max(1e-8, |a| + |b|)."""
+    """The largest elementwise relative error between two arrays of one shape (CS231n's measure).
+
+        rel_error(a, b) = max_i |a_i - b_i| / max(1e-8, |a_i| + |b_i|)
+
+    Inputs:
+    - a, b: arrays of the same shape (any), no NaN; an infinity counts as infinitely wrong
+
+    Returns:
+    - float in [0, 1] (inf if either holds an infinity): about 1e-8 or less for two correct float64
+      computations of the same thing, 0.0 for empty arrays
+
+    Used in book/05_bptt.md, section "The derivation as code".
+    """
     a, b = _pair(a, b)
     if a.size == 0:
         return 0.0
@@ -31,8 +48,19 @@ def rel_error(a, b):
 
 
 def norm_rel_error(a, b):
-    """Normwise relative error ||a - b|| / max(||a|| + ||b||, 1e-300): insensitive to near-zero entries,
-    which is why gradient checks use it (the elementwise error of an entry near 0 is dominated by round-off)."""
+    """The normwise relative error: insensitive to near-zero entries, which is why the gradient checks use it
+    (the elementwise error of an entry near 0 is dominated by round-off).
+
+        norm_rel_error(a, b) = ||a - b|| / (||a|| + ||b||)      (0.0 when both are zero)
+
+    Inputs:
+    - a, b: arrays of the same shape (any), no NaN
+
+    Returns:
+    - float in [0, 1], inf if either holds an infinity; below 1e-7 for a right gradient against central differences
+
+    Derived in book/05_bptt.md, section "Checking gradients with central differences".
+    """
     a, b = _pair(a, b)
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return float("inf")
@@ -41,9 +69,19 @@ def norm_rel_error(a, b):
 
 
 def numerical_gradient(f, x, h=1e-5):
-    """d f / d x by central differences, where f() -> scalar reads x (modified in place, then restored).
+    """The gradient of a scalar function by central differences, one entry of x at a time.
 
-    x must be a float64 array; its gradient has x's shape.
+        grad[i] = (f() with x[i] + h  -  f() with x[i] - h) / (2h)
+
+    Inputs:
+    - f: a function of no arguments returning a scalar; it reads x, which is perturbed in place and restored
+    - x: (any shape) float64 numpy array, finite, non-empty
+    - h: float > 0, the step (1e-5 balances truncation, ~h^2, and round-off, ~eps/h, in float64)
+
+    Returns:
+    - grad: float64 array of x's shape, df/dx
+
+    Derived in book/05_bptt.md, section "Checking gradients with central differences".
     """
     if not callable(f):
         raise ValueError(f"f: expected a function f() -> scalar that reads x, got {type(f).__name__}")
@@ -70,7 +108,23 @@ def numerical_gradient(f, x, h=1e-5):
 
 
 def numerical_gradient_array(f, x, df, h=1e-5):
-    """The vector-Jacobian product sum(df * d f(x) / d x) for an array-valued f, by central differences."""
+    """The vector-Jacobian product of an array-valued function, by central differences: what a backward pass
+    returns for the upstream gradient df.
+
+        grad = d/dx sum(df * f())
+
+    Inputs:
+    - f: a function of no arguments returning an array; it reads x (perturbed in place and restored)
+    - x: (any shape) float64 numpy array
+    - df: float array of f()'s shape, the upstream gradient
+    - h: float > 0, the step
+
+    Returns:
+    - grad: float64 array of x's shape
+
+    The method of book/05_bptt.md, section "Checking gradients with central differences", applied to
+    sum(df * f()).
+    """
     if not callable(f):
         raise ValueError(f"f: expected a function f() -> array that reads x, got {type(f).__name__}")
     df = np.asarray(df)
@@ -83,10 +137,22 @@ def numerical_gradient_array(f, x, df, h=1e-5):
 
 
 def grad_check(f, params, grads, h=1e-5):
-    """Compare analytic `grads` (dict name -> array) with central differences of the scalar f() for every
-    parameter in `params` (dict name -> float64 array, perturbed in place).
+    """Compare analytic gradients with central differences, parameter by parameter.
 
-    Returns (worst_name, worst_error, errors) with normwise relative errors per parameter.
+        errors[k] = norm_rel_error(grads[k], numerical_gradient(f, params[k], h))
+
+    Inputs:
+    - f: a function of no arguments returning the scalar loss; it reads params (perturbed in place, restored)
+    - params: dict name -> float64 array (any shapes), the parameters to check
+    - grads: dict with the keys of params, name -> the analytic gradient of that parameter's shape
+    - h: float > 0, the step
+
+    Returns a tuple of:
+    - worst_name: the key with the largest error
+    - worst_error: float, that error
+    - errors: dict name -> float, the normwise relative error of every parameter
+
+    Used in book/05_bptt.md, section "Checking gradients with central differences".
     """
     if not isinstance(params, dict) or not params:
         raise ValueError("params: expected a non-empty dict mapping names to float64 arrays")

@@ -1,6 +1,9 @@
 """Softmax, log-softmax and the softmax cross-entropy loss of the book's output layer.
 
-o_t = h_t @ V_ho + b_y,  y_hat_t = softmax(o_t),  L = sum_t L_t,  L_t = -log y_hat_t[y_t]
+    o_t = h_t @ V_ho + b_y,   y_hat_t = softmax(o_t),   L = sum_t L_t,   L_t = -log y_hat_t[y_t]
+
+Shapes, time-major: logits o (T, B, K) for K classes (the vocabulary), integer targets y (T, B) in [0, K).
+Derived in book/04_loss.md; perplexity and bits per character in its section "Perplexity and bits per character".
 """
 import numpy as np
 
@@ -8,24 +11,58 @@ from .._validate import as_float_array, as_targets, nonnegative
 
 
 def log_softmax(o, axis=-1):
-    """log softmax(o) along `axis`, stable for any finite logits (subtract the max first)."""
+    """The log of the softmax, computed without ever forming exp of a large number.
+
+        log softmax(o)_k = z_k - log sum_j exp(z_j),   z = o - max_j o_j
+
+    Inputs:
+    - o: (..., K) logits, any shape; K along `axis`
+    - axis: the class axis (default the last)
+
+    Returns:
+    - (..., K) float array of o's shape; its exp sums to 1 along `axis`
+
+    Derived in book/04_loss.md, section "Log-softmax".
+    """
     o = as_float_array("o", o)
     z = o - o.max(axis=axis, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
 def softmax(o, axis=-1):
-    """softmax(o) along `axis`; never overflows, because exp only sees values <= 0."""
+    """Logits to probabilities; never overflows, because exp only sees values <= 0.
+
+        softmax(o)_k = exp(o_k - m) / sum_j exp(o_j - m),   m = max_j o_j
+
+    Inputs:
+    - o: (..., K) logits, any shape; K along `axis`
+    - axis: the class axis (default the last)
+
+    Returns:
+    - (..., K) float array of o's shape, entries in [0, 1] summing to 1 along `axis`
+
+    Derived in book/04_loss.md, sections "Softmax" and "Why the naive formula fails, and the stable one".
+    """
     o = as_float_array("o", o)
     e = np.exp(o - o.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def softmax_cross_entropy(o, y):
-    """Cross-entropy of logits o (T, B, K) against integer targets y (T, B).
+    """The cross-entropy of logits against integer targets, summed over time and averaged over the batch,
+    and its gradient.
 
-    The loss is summed over time and averaged over the batch: L = (1/B) sum_t sum_b -log y_hat[t, b, y[t, b]].
-    Returns (loss, do) where do = dL/do = (y_hat - onehot(y)) / B, of shape (T, B, K).
+        L = (1/B) sum_t sum_b -log softmax(o[t, b])[y[t, b]]        dL/do = (softmax(o) - onehot(y)) / B
+
+    Inputs:
+    - o: (T, B, K) logits, time-major
+    - y: (T, B) integer targets in [0, K)
+
+    Returns a tuple of:
+    - loss: float, L (in nats)
+    - do: (T, B, K) dL/do, the gradient that starts backpropagation through the output layer
+
+    Derived in book/04_loss.md, sections "Cross-entropy, summed over time" and "The gradient is $\\hat y - y$".
     """
     o = as_float_array("o", o, ndim=3)
     T, B, K = o.shape
@@ -44,10 +81,33 @@ def softmax_cross_entropy(o, y):
 
 
 def perplexity(loss_per_token):
-    """exp of the mean cross-entropy per token (in nats): the effective number of equally likely choices."""
+    """The effective number of equally likely choices the model hesitates between.
+
+        perplexity = exp(mean cross-entropy per token, in nats)
+
+    Inputs:
+    - loss_per_token: float >= 0, the loss divided by the number of predicted tokens (T * B for
+      softmax_cross_entropy's loss, which is already divided by B: loss / T)
+
+    Returns:
+    - float >= 1; a uniform model over K classes scores K
+
+    Derived in book/04_loss.md, section "Perplexity and bits per character".
+    """
     return float(np.exp(nonnegative("loss_per_token", loss_per_token)))
 
 
 def bits_per_char(loss_per_token):
-    """The mean cross-entropy per character converted from nats to bits."""
+    """The mean cross-entropy per character converted from nats to bits.
+
+        bits per character = loss_per_token / ln 2
+
+    Inputs:
+    - loss_per_token: float >= 0, mean cross-entropy per character in nats
+
+    Returns:
+    - float >= 0; a uniform model over K characters scores log2(K)
+
+    Derived in book/04_loss.md, section "Perplexity and bits per character".
+    """
     return nonnegative("loss_per_token", loss_per_token) / float(np.log(2.0))

@@ -11,6 +11,10 @@ with lr_decay 0, Adam without weight decay), so both give the same numbers:
   Adagrad       G = G + g^2                                          p = p - lr * g / (sqrt(G) + eps)
   Adam          m = b1 m + (1 - b1) g ;  v = b2 v + (1 - b2) g^2     (bias corrected by 1 - b^t)
                 p = p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+The book does not derive these; it uses them: Adam in book/06_char_lm.md, section "Training", and in the
+training runs from book/02_applications.md on; SGD and Adagrad in book/07_limits.md, section "A training run
+that explodes, and the same run clipped".
 """
 import numpy as np
 
@@ -41,9 +45,23 @@ def _fraction(name, v):
 
 
 def sgd_momentum_step(params, grads, state, lr, momentum=0.9):
-    """SGD with (heavy-ball) momentum; momentum=0 is plain SGD. state: None or {"velocity": dict}.
+    """One step of SGD with (heavy-ball) momentum; momentum=0 is plain SGD, p <- p - lr * g.
 
-    Returns (new params, new state)."""
+        v = momentum * v + g   (v = g on the first step)        p = p - lr * v
+
+    Inputs:
+    - params: dict name -> float array (any shapes); not modified
+    - grads: dict with the same keys, each of its parameter's shape
+    - state: None on the first call, then the state this function returned: {"velocity": dict of v}
+    - lr: float > 0, the learning rate
+    - momentum: float in [0, 1)
+
+    Returns a tuple of:
+    - params: a new dict, the updated parameters
+    - state: the new {"velocity": dict} (state unchanged when momentum is 0)
+
+    Used in book/07_limits.md, section "A training run that explodes, and the same run clipped".
+    """
     _check(params, grads)
     lr, momentum = positive("lr", lr), _fraction("momentum", momentum)
     if momentum == 0.0:
@@ -56,8 +74,24 @@ def sgd_momentum_step(params, grads, state, lr, momentum=0.9):
 
 
 def adagrad_step(params, grads, state, lr=0.01, eps=1e-10):
-    """Adagrad (Duchi et al. 2011): per-entry steps lr / sqrt(sum of squared gradients so far).
-    state: None or {"sum": dict}. Returns (new params, new state)."""
+    """One step of Adagrad (Duchi et al. 2011): per-entry steps lr / sqrt(sum of squared gradients so far),
+    so no entry moves by more than lr in one step.
+
+        G = G + g^2        p = p - lr * g / (sqrt(G) + eps)
+
+    Inputs:
+    - params: dict name -> float array (any shapes); not modified
+    - grads: dict with the same keys, each of its parameter's shape
+    - state: None on the first call, then the state this function returned: {"sum": dict of G}
+    - lr: float > 0, the learning rate
+    - eps: float > 0, keeps the division finite
+
+    Returns a tuple of:
+    - params: a new dict, the updated parameters
+    - state: the new {"sum": dict}
+
+    Used in book/07_limits.md, section "A training run that explodes, and the same run clipped".
+    """
     _check(params, grads)
     lr, eps = positive("lr", lr), positive("eps", eps)
     G = {k: (0.0 if state is None else state["sum"][k]) + grads[k] * grads[k] for k in params}
@@ -65,8 +99,26 @@ def adagrad_step(params, grads, state, lr=0.01, eps=1e-10):
 
 
 def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Adam (Kingma and Ba 2015). state: None or {"step": t, "m": dict, "v": dict}.
-    Returns (new params, new state)."""
+    """One step of Adam (Kingma and Ba 2015): momentum on the gradient, scaled per entry by the root of a
+    running mean of its square, both corrected for starting at zero.
+
+        m = b1 m + (1 - b1) g        v = b2 v + (1 - b2) g^2        t = t + 1
+        p = p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+    Inputs:
+    - params: dict name -> float array (any shapes); not modified
+    - grads: dict with the same keys, each of its parameter's shape
+    - state: None on the first call, then the state this function returned: {"step": t, "m": dict, "v": dict}
+    - lr: float > 0, the learning rate
+    - beta1, beta2: floats in [0, 1), the decay of m and v
+    - eps: float > 0, keeps the division finite
+
+    Returns a tuple of:
+    - params: a new dict, the updated parameters
+    - state: the new {"step": t, "m": dict, "v": dict}
+
+    Used in book/06_char_lm.md, section "Training".
+    """
     _check(params, grads)
     lr, eps = positive("lr", lr), positive("eps", eps)
     beta1, beta2 = _fraction("beta1", beta1), _fraction("beta2", beta2)
@@ -86,10 +138,18 @@ OPTIMIZERS = {"sgd": sgd_momentum_step, "momentum": sgd_momentum_step, "adagrad"
 
 
 def make_optimizer(name, lr, **hyper):
-    """A step function step(params, grads, state) -> (new params, new state) with the hyper-parameters bound.
+    """An optimizer by name, as a step function with its hyper-parameters bound.
 
-    name: "sgd" (momentum 0), "momentum" (default 0.9), "adagrad" or "adam"; hyper: the step function's
-    keywords (momentum, eps, beta1, beta2)."""
+    Inputs:
+    - name: "sgd" (momentum 0), "momentum" (default 0.9), "adagrad" or "adam"
+    - lr: float > 0, the learning rate
+    - hyper: the step function's other keywords (momentum, eps, beta1, beta2)
+
+    Returns:
+    - step(params, grads, state) -> (new params, new state), state None on the first call
+
+    Used in book/07_limits.md, section "A training run that explodes, and the same run clipped".
+    """
     if name not in OPTIMIZERS:
         raise ValueError(f"name: expected one of {', '.join(OPTIMIZERS)}, got {name!r}")
     positive("lr", lr)
@@ -104,13 +164,28 @@ def make_optimizer(name, lr, **hyper):
 
 
 def fit(loss_fn, params, batch_fn, steps, lr=1e-2, max_norm=5.0, seed=0, optimizer="adam", callback=None):
-    """The book's small training loop: for each of `steps` updates draw a batch = batch_fn(rng) (a tuple),
-    compute (loss, grads) = loss_fn(params, *batch), clip the gradients by global norm at max_norm and take an
-    optimizer step ("adam", "sgd" or "adagrad" at learning rate lr). rng = np.random.default_rng(seed).
+    """The book's small training loop: draw a batch, compute the loss and gradients, clip, step.
 
-    callback(step, params), if given, runs after every update (step = 1 .. steps), to record anything about the
-    parameters as they train. Returns (params, losses): the trained parameter dict (the input dict is not
-    modified) and the (steps,) array of the losses loss_fn returned.
+        for step = 1 .. steps:   batch = batch_fn(rng);   loss, grads = loss_fn(params, *batch)
+                                 grads = clip_by_global_norm(grads, max_norm);   params = optimizer step
+
+    Inputs:
+    - loss_fn: (params, *batch) -> (loss, grads dict with the keys of params)
+    - params: dict name -> float array, the starting parameters; not modified
+    - batch_fn: rng -> a tuple of arrays (the batch), with rng = np.random.default_rng(seed)
+    - steps: int >= 1, the number of updates
+    - lr: float > 0, the learning rate
+    - max_norm: float > 0, the global-norm clipping threshold
+    - seed: the seed of the rng that batch_fn draws from
+    - optimizer: "adam", "sgd", "momentum" or "adagrad"
+    - callback: None, or callback(step, params), run after every update (step = 1 .. steps) to record
+      anything about the parameters as they train
+
+    Returns a tuple of:
+    - params: the trained parameter dict
+    - losses: (steps,) float array, the loss loss_fn returned at each update
+
+    Used in book/08_shapes.md for every problem shape, from section "One-to-one: a feed-forward network" on.
     """
     from .clip import clip_by_global_norm
     if not callable(loss_fn):

@@ -13,12 +13,23 @@ a plain array, and each window's backward pass stops at it.
 
 Works with any loss function of the form loss_fn(params, inputs, targets, state0) -> (loss, grads, state_last)
 whose inputs and targets are time-major (the time axis first), such as rnn_ref.char_lm_loss.
+Derived in book/05_bptt.md, section "Truncated BPTT: carry the state, cut the gradient".
 """
 import numpy as np
 
 
 def tbptt_windows(T, k):
-    """The windows as slices of the time axis: [0:k], [k:2k], ..., the last one possibly shorter."""
+    """The windows of truncated BPTT as slices of the time axis: [0:k], [k:2k], ..., the last possibly shorter.
+
+    Inputs:
+    - T: int > 0, the sequence length
+    - k: int > 0, the window length
+
+    Returns:
+    - a list of ceil(T / k) slices that cover 0 .. T-1 once, in order
+
+    The cut of book/05_bptt.md, section "Truncated BPTT: carry the state, cut the gradient".
+    """
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T <= 0:
         raise ValueError(f"T: expected a positive int (the sequence length), got {T!r}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
@@ -40,8 +51,22 @@ def _check(loss_fn, inputs, targets):
 def tbptt_grads(loss_fn, params, inputs, targets, state0, k):
     """Evaluate a long sequence in windows of k steps and add up the truncated gradients (no update).
 
-    inputs: (T, ...) and targets (T, ...), time-major; state0: the state entering the first window.
-    Returns (loss summed over all windows, grads summed over windows (a dict), the state after step T).
+        g_trunc = sum_w dL_w / dtheta,   the state entering window w held fixed
+
+    Inputs:
+    - loss_fn: (params, inputs (k, ...), targets (k, ...), state0) -> (loss, grads dict, state_last)
+    - params: whatever loss_fn takes (a dict name -> array for rnn_ref's losses)
+    - inputs: (T, ...) time-major, e.g. (T, B) character indices
+    - targets: (T, ...) time-major, the same number of steps
+    - state0: the state entering the first window, e.g. h0 (B, H)
+    - k: int > 0, the window length; k >= T gives full BPTT's gradient
+
+    Returns a tuple of:
+    - loss: float, summed over all windows
+    - grads: dict name -> array, each parameter's gradient summed over windows
+    - state: the state after step T, to carry into the next sequence
+
+    Derived in book/05_bptt.md, section "Truncated BPTT: carry the state, cut the gradient".
     """
     inputs, targets = _check(loss_fn, inputs, targets)
     total, acc, state = 0.0, None, state0
@@ -57,11 +82,24 @@ def tbptt_grads(loss_fn, params, inputs, targets, state0, k):
 
 
 def tbptt_train(loss_fn, params, inputs, targets, state0, k, update):
-    """Train over one long sequence, one parameter update per window of k steps (the state is carried over).
+    """Train over one long sequence, one parameter update per window of k steps (the state is carried over,
+    as min-char-rnn does).
 
-    update(params, grads) -> new params, e.g. `lambda p, g: sgd_step(p, g, 0.1)`, or a closure around an
-    optimizer from rnn_ref.training.optim that keeps its state.
-    Returns (new params, list of the window losses, the state after step T).
+    Inputs:
+    - loss_fn: (params, inputs (k, ...), targets (k, ...), state0) -> (loss, grads dict, state_last)
+    - params: the parameters to start from
+    - inputs, targets: (T, ...) time-major, the same number of steps
+    - state0: the state entering the first window, e.g. h0 (B, H)
+    - k: int > 0, the window length
+    - update: (params, grads) -> new params, e.g. `lambda p, g: sgd_step(p, g, 0.1)`, or a closure around
+      an optimizer from rnn_ref.training.optim that keeps its state
+
+    Returns a tuple of:
+    - params: the parameters after ceil(T / k) updates
+    - losses: list of float, each window's loss before its update
+    - state: the state after step T
+
+    The training of book/05_bptt.md, section "Truncated BPTT: carry the state, cut the gradient".
     """
     inputs, targets = _check(loss_fn, inputs, targets)
     if not callable(update):
