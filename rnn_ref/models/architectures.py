@@ -10,7 +10,8 @@ Parameter dicts, rows as examples (D input size, H hidden size, K classes or voc
 import numpy as np
 
 from .._validate import as_float_array, as_targets, check_params
-from .bidirectional import cell_backward, cell_forward
+from ..cells.registry import get_cell
+from .bidirectional import bidirectional_backward, bidirectional_forward
 from .charlm import one_hot, sample_index
 from ..training.loss import softmax_cross_entropy
 from ..cells.rnn import rnn_backward, rnn_forward
@@ -86,44 +87,29 @@ def encoder_decoder_loss(x, y_in, y_out, h0, params):
 # ---------------------------------------------------------------------------------------------------------
 # Aligned many-to-many, many-to-one with any cell (classification or regression), and one-to-many.
 # ---------------------------------------------------------------------------------------------------------
-CELL_PARAMS = {"rnn": ("U_xh", "W_hh", "b"), "lstm": ("Wx", "Wh", "b"), "gru": ("Wx", "Wh", "bx", "bh")}
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def _cell_params(params, cell):
-    """Validate a flat model dict: the cell's weights (CELL_PARAMS[cell]) plus the output layer V_ho (H, K), b_y (K,)."""
-    if not isinstance(cell, str) or cell not in CELL_PARAMS:
-        raise ValueError(f"cell: expected one of {', '.join(CELL_PARAMS)}, got {cell!r}")
-    p = check_params(params, CELL_PARAMS[cell] + ("V_ho", "b_y"))
-    H = p[CELL_PARAMS[cell][1]].shape[0]
+def _cell_params(params, c):
+    """Validate a flat model dict: the cell's weights (c.params) plus the output layer V_ho (H, K), b_y (K,)."""
+    p = check_params(params, c.params + ("V_ho", "b_y"))
+    H = c.hidden_size(tuple(p[k] for k in c.params), "params")
     p["V_ho"] = as_float_array("params['V_ho']", p["V_ho"], shape=(H, None))
     p["b_y"] = as_float_array("params['b_y']", p["b_y"], shape=(p["V_ho"].shape[1],))
     return p, H
 
 
-def _state0(state0, cell, B, H, dtype):
-    """None -> zeros; the LSTM's state is the pair (h0, c0)."""
-    if cell == "lstm":
-        if state0 is None:
-            return (np.zeros((B, H), dtype), np.zeros((B, H), dtype))
-        if not isinstance(state0, (tuple, list)) or len(state0) != 2:
-            raise ValueError("state0: expected the pair (h0, c0) of (B, H) arrays for the LSTM, or None for zeros")
-        return tuple(state0)
-    return np.zeros((B, H), dtype) if state0 is None else state0
-
-
 def _run(x, state0, params, cell):
-    p, H = _cell_params(params, cell)
+    c = get_cell(cell)
+    p, H = _cell_params(params, c)
     x = as_float_array("x", x, ndim=3)
-    state0 = _state0(state0, cell, x.shape[1], H, x.dtype)
-    h, cache = cell_forward(cell, x, state0, tuple(p[k] for k in CELL_PARAMS[cell]))
-    return p, h, cache
+    if state0 is None:
+        state0 = c.zero_state(x.shape[1], H, x.dtype)
+    h, cache = c.run_forward(x, state0, tuple(p[k] for k in c.params))
+    return c, p, h, cache
 
 
-def _grads(cell, p, dh, cache, h_for_V, do2):
+def _grads(c, p, dh, cache, h_for_V, do2):
     """Backward through the cell given dL/dh (T, B, H); adds the output layer's gradients."""
-    _, _, dparams = cell_backward(cell, dh, cache)
-    grads = dict(zip(CELL_PARAMS[cell], dparams))
+    _, _, dparams = c.run_backward(dh, cache)
+    grads = dict(zip(c.params, dparams))
     grads["V_ho"] = h_for_V.T @ do2
     grads["b_y"] = do2.sum(axis=0)
     return grads
@@ -132,22 +118,18 @@ def _grads(cell, p, dh, cache, h_for_V, do2):
 def init_sequence_model(cell, D, H, K, seed=0, forget_bias=1.0):
     """A flat parameter dict for a one-layer sequence model with the given cell and an output layer.
 
-    Weights and biases are drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does; b_y is zero; the LSTM's forget
-    gate bias gets forget_bias added (1.0 by default, Jozefowicz et al. 2015: the cell starts out remembering).
-    Keys: CELL_PARAMS[cell] + (V_ho (H, K), b_y (K,)).
+    The cell's weights come from Cell.init_params: U(-1/sqrt(H), 1/sqrt(H)) as PyTorch draws them, and the forget
+    gate's bias (the LSTM's) raised by forget_bias (1.0 by default, Jozefowicz et al. 2015: the cell starts out
+    remembering); V_ho is drawn the same way, b_y is zero. Keys: the cell's Cell.params + (V_ho (H, K), b_y (K,)).
     """
-    if cell not in CELL_PARAMS:
-        raise ValueError(f"cell: expected one of {', '.join(CELL_PARAMS)}, got {cell!r}")
+    c = get_cell(cell)
     for name, v in (("D", D), ("H", H), ("K", K)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
             raise ValueError(f"{name}: expected a positive int, got {v!r}")
     rng = np.random.default_rng(seed)
-    s, G = 1.0 / np.sqrt(H), GATES[cell]
-    u = lambda *shape: rng.uniform(-s, s, size=shape)  # noqa: E731
-    p = dict(zip(CELL_PARAMS[cell], (u(D, G * H), u(H, G * H)) + tuple(u(G * H) for _ in CELL_PARAMS[cell][2:])))
-    if cell == "lstm":
-        p["b"][H:2 * H] += forget_bias
-    p["V_ho"], p["b_y"] = u(H, K), np.zeros(K)
+    p = c.init_params(D, H, rng, forget_bias)
+    s = 1.0 / np.sqrt(H)
+    p["V_ho"], p["b_y"] = rng.uniform(-s, s, size=(H, K)), np.zeros(K)
     return p
 
 
@@ -156,14 +138,14 @@ def sequence_predict(x, state0, params, cell="rnn"):
 
     params: CELL_PARAMS[cell] + V_ho, b_y (see init_sequence_model); state0: h0 (B, H), (h0, c0) for the LSTM,
     or None for zeros."""
-    p, h, _ = _run(x, state0, params, cell)
+    _, p, h, _ = _run(x, state0, params, cell)
     return h[-1] @ p["V_ho"] + p["b_y"]
 
 
-def _last_step_backward(cell, p, h, cache, do):
+def _last_step_backward(c, p, h, cache, do):
     dh = np.zeros_like(h)
     dh[-1] = do @ p["V_ho"].T  # only the last step sees the loss
-    return _grads(cell, p, dh, cache, h[-1], do)
+    return _grads(c, p, dh, cache, h[-1], do)
 
 
 def sequence_classifier_loss(x, state0, params, y, cell="rnn"):
@@ -172,12 +154,12 @@ def sequence_classifier_loss(x, state0, params, y, cell="rnn"):
     x (T, B, D); params and state0 as in sequence_predict. Returns (loss averaged over the batch, grads dict
     keyed like params). With cell="rnn" it equals many_to_one_loss.
     """
-    p, h, cache = _run(x, state0, params, cell)
+    c, p, h, cache = _run(x, state0, params, cell)
     B, K = h.shape[1], p["V_ho"].shape[1]
     y = as_targets("y", y, (B,), K)
     o = h[-1] @ p["V_ho"] + p["b_y"]
     loss, do = softmax_cross_entropy(o[None], y[None])
-    return loss, _last_step_backward(cell, p, h, cache, do[0])
+    return loss, _last_step_backward(c, p, h, cache, do[0])
 
 
 def sequence_regression_loss(x, state0, params, y, cell="rnn"):
@@ -185,7 +167,7 @@ def sequence_regression_loss(x, state0, params, y, cell="rnn"):
     squared error L = mean((o - y)^2) over the batch and the K outputs.
 
     y: (B, K) floats, or (B,) when K == 1. Returns (loss, grads dict keyed like params)."""
-    p, h, cache = _run(x, state0, params, cell)
+    c, p, h, cache = _run(x, state0, params, cell)
     B, K = h.shape[1], p["V_ho"].shape[1]
     y = as_float_array("y", y, ndim=np.ndim(y))
     if y.shape == (B,) and K == 1:
@@ -195,7 +177,7 @@ def sequence_regression_loss(x, state0, params, y, cell="rnn"):
     o = h[-1] @ p["V_ho"] + p["b_y"]
     err = o - y
     loss = float(np.mean(err * err))
-    return loss, _last_step_backward(cell, p, h, cache, (2.0 / err.size) * err)
+    return loss, _last_step_backward(c, p, h, cache, (2.0 / err.size) * err)
 
 
 def many_to_many_loss(x, state0, params, y, cell="rnn"):
@@ -204,7 +186,7 @@ def many_to_many_loss(x, state0, params, y, cell="rnn"):
 
     x (T, B, D); params: CELL_PARAMS[cell] + V_ho, b_y; state0: h0 (B, H), (h0, c0) for the LSTM, or None.
     Returns (loss, grads dict keyed like params)."""
-    p, h, cache = _run(x, state0, params, cell)
+    c, p, h, cache = _run(x, state0, params, cell)
     T, B, H = h.shape
     K = p["V_ho"].shape[1]
     y = as_targets("y", y, (T, B), K)
@@ -213,7 +195,7 @@ def many_to_many_loss(x, state0, params, y, cell="rnn"):
     loss, do = softmax_cross_entropy(o, y)
     do2 = do.reshape(T * B, K)
     dh = (do2 @ p["V_ho"].T).reshape(T, B, H)
-    return loss, _grads(cell, p, dh, cache, h2, do2)
+    return loss, _grads(c, p, dh, cache, h2, do2)
 
 
 ONE_TO_MANY = ("U_vh", "U_yh", "W_hh", "b", "V_ho", "b_y")
@@ -363,7 +345,6 @@ def tagger_forward(x, params):
     if bi:
         H = p["W_hh_fw"].shape[0]
         z = np.zeros((B, H), dtype=x.dtype)
-        from .bidirectional import bidirectional_forward
         h, cache = bidirectional_forward(x, z, z, (p["U_xh_fw"], p["W_hh_fw"], p["b_fw"]),
                                          (p["U_xh_bw"], p["W_hh_bw"], p["b_bw"]))
     else:
@@ -381,7 +362,6 @@ def tagger_loss(x, params, y):
     """Cross-entropy of tagger_forward's logits against y (T_y, B) ints, T_y <= T: step t's label for the first
     T_y steps (the remaining steps get no loss; a task whose label lies k steps ahead has T_y = T - k).
     Summed over the scored steps, averaged over the batch. Returns (loss, grads dict keyed like params)."""
-    from .bidirectional import bidirectional_backward
     o, (p, bi, h, cache) = tagger_forward(x, params)
     T, B, K = o.shape
     y = np.asarray(y)

@@ -16,10 +16,34 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import as_float_array, as_targets, check_params
-from ..cells.rnn import rnn_backward, rnn_forward
+from .._validate import as_float_array, as_targets, cache_of, check_params
+from ..cells.registry import get_cell
 from ..training.loss import softmax_cross_entropy
-from .bidirectional import NUM_PARAMS, cell_backward, cell_forward
+
+StackedCache = namedtuple("StackedCache", "cell layers")        # layers: one cell cache per layer, bottom first
+StackedRNNCache = namedtuple("StackedRNNCache", "layers")
+
+
+def _stack(c, x, state0s, layers, names):
+    """Layer l reads layer l-1's h; an error inside a layer is prefixed with names[0][l] (its state) or
+    names[1][l] (its parameters). Returns the top layer's h and the list of the layers' caches."""
+    caches, inp = [], x
+    for l, params in enumerate(layers):
+        where = (f"{names[0]}[{l}]", f"{names[1]}[{l}]")
+        if state0s is None:
+            s0 = c.zero_state(x.shape[1], c.hidden_size(params, where[1]), x.dtype)
+        else:
+            s0 = state0s[l]
+        try:
+            inp, cache = c.run_forward(inp, s0, params, where)
+        except ValueError as e:
+            msg = str(e)
+            if not msg.startswith(where):   # the cell's own message names its argument: say which layer's
+                arg = msg.split(":")[0]
+                msg = f"{where[0] if arg in tuple(s + '0' for s in c.state) else where[1]}: {msg}"
+            raise ValueError(msg) from None
+        caches.append(cache)
+    return inp, caches
 
 
 def stacked_rnn_forward(x, h0s, layers):
@@ -28,29 +52,26 @@ def stacked_rnn_forward(x, h0s, layers):
         raise ValueError("layers: expected a non-empty list of (U_xh, W_hh, b) tuples, one per layer")
     x = as_float_array("x", x, ndim=3)
     h0s = as_float_array("h0s", h0s, shape=(len(layers), x.shape[1], None))
-    caches, inp = [], x
-    for l, (U_xh, W_hh, b) in enumerate(layers):
-        try:
-            inp, cache = rnn_forward(inp, h0s[l], U_xh, W_hh, b)
-        except ValueError as e:  # say which layer: layer l > 0 reads the (T, B, H) states of layer l-1
-            raise ValueError(f"layers[{l}]: {e}") from None
-        caches.append(cache)
-    return inp, caches
+    h, caches = _stack(get_cell("rnn"), x, h0s, layers, ("h0s", "layers"))
+    return h, StackedRNNCache(caches)
 
 
 def stacked_rnn_backward(dh, cache):
     """dh (T, B, H) on the top layer -> dx (T, B, D), dh0s (L, B, H), dlayers (list of (dU_xh, dW_hh, db))."""
-    dh0s, dlayers = [], []
-    for layer_cache in reversed(cache):
-        dh, dh0, dU, dW, db = rnn_backward(dh, layer_cache)  # a layer's dx is the gradient of the layer below
-        dh0s.append(dh0)
-        dlayers.append((dU, dW, db))
-    return dh, np.stack(dh0s[::-1]), dlayers[::-1]
+    caches = cache_of(cache, StackedRNNCache, "stacked_rnn_forward").layers
+    dx, dh0s, dlayers = _unstack(get_cell("rnn"), dh, caches)
+    return dx, np.stack(dh0s), dlayers
 
 
-def _zero_state(cell, B, H, dtype):
-    z = np.zeros((B, H), dtype)
-    return (z, z.copy()) if cell == "lstm" else z
+def _unstack(c, dh, caches):
+    """Backward through the layers, top first: a layer's dx is the gradient of the layer below. The top
+    layer's backward checks dh against its h."""
+    dstates, dlayers = [], []
+    for layer_cache in reversed(caches):
+        dh, ds, dp = c.run_backward(dh, layer_cache)
+        dstates.append(ds)
+        dlayers.append(dp)
+    return dh, dstates[::-1], dlayers[::-1]
 
 
 def stacked_forward(x, state0s, layers, cell="rnn"):
@@ -66,34 +87,16 @@ def stacked_forward(x, state0s, layers, cell="rnn"):
     x = as_float_array("x", x, ndim=3)
     if state0s is not None and (not isinstance(state0s, (list, tuple)) or len(state0s) != len(layers)):
         raise ValueError(f"state0s: expected a list of {len(layers)} initial states (one per layer) or None")
-    if cell not in NUM_PARAMS:
-        raise ValueError(f"cell: expected one of {', '.join(NUM_PARAMS)}, got {cell!r}")
-    caches, inp = [], x
-    for l, params in enumerate(layers):
-        if not isinstance(params, (tuple, list)) or len(params) != NUM_PARAMS[cell]:
-            raise ValueError(f"layers[{l}]: expected the cell's parameter tuple ({NUM_PARAMS[cell]} arrays in "
-                             f"API order) for cell={cell!r}")
-        if state0s is None:
-            if np.ndim(params[1]) != 2:
-                raise ValueError(f"layers[{l}]: its second entry must be the recurrent weight matrix (H, ...)")
-            s0 = _zero_state(cell, x.shape[1], np.shape(params[1])[0], x.dtype)  # W_hh / Wh has H rows
-        else:
-            s0 = state0s[l]
-        inp, cache = cell_forward(cell, inp, s0, params, (f"state0s[{l}]", f"layers[{l}]"))
-        caches.append(cache)
-    return inp, (cell, caches)
+    c = get_cell(cell)
+    h, caches = _stack(c, x, state0s, layers, ("state0s", "layers"))
+    return h, StackedCache(c, caches)
 
 
 def stacked_backward(dh, cache):
     """dh (T, B, H_top) on the top layer -> dx (T, B, D), dstate0s (list, one initial-state gradient per
     layer: dh0, or (dh0, dc0) for the LSTM), dlayers (list of parameter-gradient tuples in API order)."""
-    cell, caches = cache
-    dstates, dlayers = [], []
-    for layer_cache in reversed(caches):
-        dh, ds, dp = cell_backward(cell, dh, layer_cache)  # a layer's dx is the gradient of the layer below
-        dstates.append(ds)
-        dlayers.append(tuple(dp))
-    return dh, dstates[::-1], dlayers[::-1]
+    c, caches = cache_of(cache, StackedCache, "stacked_forward")
+    return _unstack(c, dh, caches)
 
 
 DEEP_TRANSITION = ("U_xz", "W_hz", "b_z", "W_zh", "b_h", "V_hq", "b_q", "V_qo", "b_y")
