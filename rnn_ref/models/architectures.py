@@ -7,9 +7,11 @@ Parameter dicts, rows as examples (D input size, H hidden size, K classes or voc
                     U_dec (K, H), W_dec (H, H), b_dec (H,)   the decoder reads one-hot tokens y_in (T_out, B)
                     V_ho (H, K), b_y (K,)                      the decoder's output layer
 """
+from collections import namedtuple
+
 import numpy as np
 
-from .._validate import as_float_array, as_targets, check_params
+from .._validate import as_float_array, as_targets, cache_of, check_params
 from ..cells.registry import get_cell
 from .bidirectional import bidirectional_backward, bidirectional_forward
 from .charlm import one_hot, sample_index
@@ -17,7 +19,6 @@ from ..training.loss import softmax_cross_entropy
 from ..cells.rnn import rnn_backward, rnn_forward
 
 MANY_TO_ONE = ("U_xh", "W_hh", "b", "V_ho", "b_y")
-ENCODER_DECODER = ("U_enc", "W_enc", "b_enc", "U_dec", "W_dec", "b_dec", "V_ho", "b_y")
 
 
 def many_to_one_loss(x, h0, params, y):
@@ -38,50 +39,6 @@ def many_to_one_loss(x, h0, params, y):
     dh[-1] = do @ p["V_ho"].T  # only the last step sees the loss
     _, _, dU, dW, db = rnn_backward(dh, cache)
     return loss, {"U_xh": dU, "W_hh": dW, "b": db, "V_ho": h[-1].T @ do, "b_y": do.sum(axis=0)}
-
-
-def encoder_decoder_forward(x, y_in, h0, params):
-    """Delayed many-to-many: an encoder RNN reads all of x (T_in, B, D); its last state starts a decoder RNN
-    that reads the tokens y_in (T_out, B) (the previous target tokens: teacher forcing) and emits logits.
-
-    Returns (logits (T_out, B, K), cache).
-    """
-    p = check_params(params, ENCODER_DECODER)
-    K = p["U_dec"].shape[0]
-    y_in = np.asarray(y_in)
-    if y_in.ndim != 2 or y_in.size == 0:
-        raise ValueError(f"y_in: expected a non-empty (T_out, B) array of token indices, got shape {y_in.shape}")
-    x = as_float_array("x", x, ndim=3)
-    y_in = as_targets("y_in", y_in, (y_in.shape[0], x.shape[1]), K)
-    h_enc, enc_cache = rnn_forward(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
-    h_dec, dec_cache = rnn_forward(one_hot(y_in, K, h_enc.dtype), h_enc[-1], p["U_dec"], p["W_dec"], p["b_dec"])
-    T_out, B, H = h_dec.shape
-    o = (h_dec.reshape(T_out * B, H) @ p["V_ho"]).reshape(T_out, B, K) + p["b_y"]
-    return o, (enc_cache, dec_cache, p, h_dec)
-
-
-def encoder_decoder_backward(do, cache):
-    """do (T_out, B, K) -> (dx, dh0, grads dict keyed like the encoder-decoder params)."""
-    enc_cache, dec_cache, p, h_dec = cache
-    T_out, B, H = h_dec.shape
-    K = p["V_ho"].shape[1]
-    do = as_float_array("do", do, shape=(T_out, B, K))
-    do2 = do.reshape(T_out * B, K)
-    dh_dec = (do2 @ p["V_ho"].T).reshape(T_out, B, H)
-    _, dh_enc_last, dU_dec, dW_dec, db_dec = rnn_backward(dh_dec, dec_cache)
-    dh_enc = np.zeros_like(enc_cache.h)
-    dh_enc[-1] = dh_enc_last  # the encoder's only gradient enters through its last state
-    dx, dh0, dU_enc, dW_enc, db_enc = rnn_backward(dh_enc, enc_cache)
-    grads = {"U_enc": dU_enc, "W_enc": dW_enc, "b_enc": db_enc, "U_dec": dU_dec, "W_dec": dW_dec,
-             "b_dec": db_dec, "V_ho": h_dec.reshape(T_out * B, H).T @ do2, "b_y": do2.sum(axis=0)}
-    return dx, dh0, grads
-
-
-def encoder_decoder_loss(x, y_in, y_out, h0, params):
-    """Cross-entropy of the decoder's logits against y_out (T_out, B): (loss, grads dict)."""
-    o, cache = encoder_decoder_forward(x, y_in, h0, params)
-    loss, do = softmax_cross_entropy(o, as_targets("y_out", y_out, o.shape[:2], o.shape[2]))
-    return loss, encoder_decoder_backward(do, cache)[2]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -284,10 +241,7 @@ def one_to_many_generate(v, params, n, start, mode="h0", temperature=0.0, rng=No
     start: the start token (int in [0, K)); temperature 0 is greedy, > 0 samples from softmax(o / temperature).
     Returns (n, B) int64 tokens."""
     p, v, K = _one_to_many_params(v, params, mode)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"n: expected a positive int (the number of tokens), got {n!r}")
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < K:
-        raise ValueError(f"start: expected a token index in [0, {K}), got {start!r}")
+    _generation_args(n, start, K)
     rng = np.random.default_rng(rng)
     B = v.shape[0]
     vU = v @ p["U_vh"]
@@ -386,22 +340,131 @@ def tagger_loss(x, params, y):
 
 
 # ------------------------------------------------------------------------------------------------ encoder-decoder
-def encoder_decoder_generate(x, h0, params, n, start):
-    """Free-running (greedy) decoding: the encoder reads x (T_in, B, D) from h0 (B, H); the decoder starts from
-    its last state, reads the start token, and from then on the token it emitted last (the most likely one).
-    Returns (n, B) ints: the n emitted tokens."""
-    p = check_params(params, ENCODER_DECODER)
-    x = as_float_array("x", x, ndim=3)
-    h0 = as_float_array("h0", h0, shape=(x.shape[1], p["W_enc"].shape[0]))
-    K = p["U_dec"].shape[0]
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n: expected an int >= 1, got {n!r}")
+def encoder_decoder_keys(cell="rnn"):
+    """The encoder-decoder's parameter keys with `cell`, in order: the encoder's weights, the decoder's, V_ho, b_y.
+
+    The one rule: each of the cell's parameter names (Cell.params) up to its first underscore, then _enc or _dec.
+    rnn (U_xh, W_hh, b) gives chapter 8's U_enc, W_enc, b_enc, U_dec, W_dec, b_dec; lstm (Wx, Wh, b) gives Wx_enc,
+    Wh_enc, b_enc, Wx_dec, Wh_dec, b_dec; gru (Wx, Wh, bx, bh) gives Wx_enc, Wh_enc, bx_enc, bh_enc and the same
+    with _dec. (A cell whose names would collide when cut, W_x and W_h say, keeps its whole names.)
+    """
+    c = get_cell(cell)
+    stems = [k.split("_")[0] for k in c.params]
+    if len(set(stems)) < len(stems):
+        stems = list(c.params)
+    return tuple(f"{s}_{part}" for part in ("enc", "dec") for s in stems) + ("V_ho", "b_y")
+
+
+ENCODER_DECODER = encoder_decoder_keys("rnn")
+EncoderDecoderCache = namedtuple("EncoderDecoderCache", "cell p enc_cache dec_cache h_enc h_dec")
+
+
+def _encoder_decoder_params(params, c):
+    """The checked dict, the encoder's and the decoder's parameter tuples (in the cell's API order)."""
+    keys = encoder_decoder_keys(c)
+    p = check_params(params, keys)
+    n = len(c.params)
+    return p, tuple(p[k] for k in keys[:n]), tuple(p[k] for k in keys[n:2 * n])
+
+
+def final_state(cell, h, cache):
+    """The state after the last step, in the form the cell's forward takes as its initial state: h[-1] (B, H),
+    or (h[-1], c[-1]) for the LSTM. h (T, B, H) and cache are what the cell's forward returned; every cell's
+    sequence cache holds each state's (T, B, H) sequence under the state's name (Cell.state)."""
+    c = get_cell(cell)
+    if len(c.state) == 1:
+        return h[-1]
+    return tuple(getattr(cache, s)[-1] for s in c.state)
+
+
+def final_state_backward(cell, dstate, h, cache, dh=None):
+    """Backward through a sequence whose final state feeds on (a decoder): dstate is dL/d(final_state) in the
+    same form (dh_T, or (dh_T, dc_T) for the LSTM), dh (T, B, H) the gradient arriving at every step from
+    elsewhere (None: zeros). dh_T joins dh's last step; a further state's gradient goes to the cell's backward as
+    an extra argument (lstm_backward's dc_last). Returns dx, dstate0 and dparams (a tuple), grouped like
+    Cell.run_backward's."""
+    c = get_cell(cell)
+    dstate = tuple(dstate) if len(c.state) > 1 else (dstate,)
+    dh = np.zeros_like(h) if dh is None else dh.copy()
+    dh[-1] += dstate[0]
+    if len(c.state) == 1:
+        return c.run_backward(dh, cache)
+    g = c.backward(dh, cache, *dstate[1:])
+    k = len(c.state)
+    return g[0], tuple(g[1:1 + k]), tuple(g[1 + k:])
+
+
+def _generation_args(n, start, K):
+    """Free-running generation's arguments: n tokens (a positive int) from the start token (an index in [0, K))."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise ValueError(f"n: expected a positive int (the number of tokens), got {n!r}")
     if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 0 <= start < K:
         raise ValueError(f"start: expected a token index in [0, {K}), got {start!r}")
-    h_enc, _ = rnn_forward(x, h0, p["U_enc"], p["W_enc"], p["b_enc"])
-    h, tok = h_enc[-1], np.full(x.shape[1], int(start))
+
+
+def _tokens(name, y, K, B):
+    y = np.asarray(y)
+    if y.ndim != 2 or y.size == 0:
+        raise ValueError(f"{name}: expected a non-empty (T_out, B) array of token indices, got shape {y.shape}")
+    return as_targets(name, y, (y.shape[0], B), K)
+
+
+def encoder_decoder_forward(x, y_in, h0, params, cell="rnn"):
+    """Delayed many-to-many: an encoder RNN reads all of x (T_in, B, D); its final state (all of it: (h, c) for
+    the LSTM) starts a decoder RNN of the same cell that reads the tokens y_in (T_out, B) (the previous target
+    tokens: teacher forcing) and emits logits.
+
+    h0: the encoder's initial state, h0 (B, H) or (h0, c0) for the LSTM; params: keys encoder_decoder_keys(cell).
+    Returns (logits (T_out, B, K), cache).
+    """
+    c = get_cell(cell)
+    p, enc, dec = _encoder_decoder_params(params, c)
+    K = np.shape(dec[0])[0]
+    x = as_float_array("x", x, ndim=3)
+    y_in = _tokens("y_in", y_in, K, x.shape[1])
+    h_enc, enc_cache = c.run_forward(x, h0, enc, ("h0", "params"))
+    s0 = final_state(c, h_enc, enc_cache)
+    h_dec, dec_cache = c.run_forward(one_hot(y_in, K, h_enc.dtype), s0, dec)
+    T_out, B, H = h_dec.shape
+    o = (h_dec.reshape(T_out * B, H) @ p["V_ho"]).reshape(T_out, B, K) + p["b_y"]
+    return o, EncoderDecoderCache(c, p, enc_cache, dec_cache, h_enc, h_dec)
+
+
+def encoder_decoder_backward(do, cache):
+    """do (T_out, B, K) -> (dx, dh0, grads dict keyed like the encoder-decoder params)."""
+    c, p, enc_cache, dec_cache, h_enc, h_dec = cache_of(cache, EncoderDecoderCache, "encoder_decoder_forward")
+    T_out, B, H = h_dec.shape
+    K = p["V_ho"].shape[1]
+    do = as_float_array("do", do, shape=(T_out, B, K))
+    do2 = do.reshape(T_out * B, K)
+    dh_dec = (do2 @ p["V_ho"].T).reshape(T_out, B, H)
+    _, ds0, dp_dec = c.run_backward(dh_dec, dec_cache)
+    dx, dh0, dp_enc = final_state_backward(c, ds0, h_enc, enc_cache)  # the encoder's only gradient
+    grads = dp_enc + dp_dec + (h_dec.reshape(T_out * B, H).T @ do2, do2.sum(axis=0))
+    return dx, dh0, dict(zip(encoder_decoder_keys(c), grads))
+
+
+def encoder_decoder_loss(x, y_in, y_out, h0, params, cell="rnn"):
+    """Cross-entropy of the decoder's logits against y_out (T_out, B): (loss, grads dict)."""
+    o, cache = encoder_decoder_forward(x, y_in, h0, params, cell)
+    loss, do = softmax_cross_entropy(o, as_targets("y_out", y_out, o.shape[:2], o.shape[2]))
+    return loss, encoder_decoder_backward(do, cache)[2]
+
+
+def encoder_decoder_generate(x, h0, params, n, start, cell="rnn"):
+    """Free-running (greedy) decoding: the encoder reads x (T_in, B, D) from h0 (B, H); the decoder starts from
+    its final state, reads the start token, and from then on the token it emitted last (the most likely one).
+    Returns (n, B) ints: the n emitted tokens."""
+    c = get_cell(cell)
+    p, enc, dec = _encoder_decoder_params(params, c)
+    x = as_float_array("x", x, ndim=3)
+    h_enc, enc_cache = c.run_forward(x, h0, enc, ("h0", "params"))
+    _generation_args(n, start, np.shape(dec[0])[0])
+    state = final_state(c, h_enc, enc_cache)
+    state = tuple(state) if len(c.state) > 1 else (state,)
+    tok, eye = np.full(x.shape[1], int(start)), np.eye(np.shape(dec[0])[0], dtype=h_enc.dtype)
     out = np.empty((int(n), x.shape[1]), dtype=np.int64)
     for t in range(int(n)):
-        h = np.tanh(p["U_dec"][tok] + h @ p["W_dec"] + p["b_dec"])
-        tok = out[t] = (h @ p["V_ho"] + p["b_y"]).argmax(axis=1)
+        state = c.step_forward(eye[tok], *state, *dec)[:-1]
+        tok = out[t] = (state[0] @ p["V_ho"] + p["b_y"]).argmax(axis=1)
     return out
