@@ -157,6 +157,7 @@ def many_to_many_loss(x, state0, params, y, cell="rnn"):
 
 ONE_TO_MANY = ("U_vh", "U_yh", "W_hh", "b", "V_ho", "b_y")
 ONE_TO_MANY_MODES = ("h0", "every")
+OneToManyCache = namedtuple("OneToManyCache", "p v mode h0 h rnn_cache")
 
 
 def _one_to_many_params(v, params, mode):
@@ -206,12 +207,12 @@ def one_to_many_forward(v, y_in, params, mode="h0"):
         x = np.concatenate([x, np.broadcast_to(v, (T,) + v.shape)], axis=2)
         h, cache = rnn_forward(x, np.zeros((B, H), v.dtype), np.vstack([p["U_yh"], p["U_vh"]]), p["W_hh"], p["b"])
     o = (h.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, K) + p["b_y"]
-    return o, (p, v, mode, h0, h, cache)
+    return o, OneToManyCache(p, v, mode, h0, h, cache)
 
 
 def one_to_many_backward(do, cache):
     """do (T, B, K) -> (dv (B, E), grads dict keyed like params)."""
-    p, v, mode, h0, h, cache = cache
+    p, v, mode, h0, h, cache = cache_of(cache, OneToManyCache, "one_to_many_forward")
     T, B, H = h.shape
     K = p["b_y"].shape[0]
     do = as_float_array("do", do, shape=(T, B, K))
@@ -258,6 +259,7 @@ def one_to_many_generate(v, params, n, start, mode="h0", temperature=0.0, rng=No
 # ------------------------------------------------------------------------------------------------ taggers
 TAGGER_UNI = ("U_xh", "W_hh", "b", "V_ho", "b_y")
 TAGGER_BI = ("U_xh_fw", "W_hh_fw", "b_fw", "U_xh_bw", "W_hh_bw", "b_bw", "V_ho", "b_y")
+TaggerCache = namedtuple("TaggerCache", "p bidirectional h rnn_cache")
 
 
 def init_tagger(D, H, K, bidirectional=False, seed=0):
@@ -309,14 +311,14 @@ def tagger_forward(x, params):
                          f"b_y {p['b_y'].shape}")
     T, _, H2 = h.shape
     o = (h.reshape(T * B, H2) @ p["V_ho"]).reshape(T, B, -1) + p["b_y"]
-    return o, (p, bi, h, cache)
+    return o, TaggerCache(p, bi, h, cache)
 
 
 def tagger_loss(x, params, y):
     """Cross-entropy of tagger_forward's logits against y (T_y, B) ints, T_y <= T: step t's label for the first
     T_y steps (the remaining steps get no loss; a task whose label lies k steps ahead has T_y = T - k).
     Summed over the scored steps, averaged over the batch. Returns (loss, grads dict keyed like params)."""
-    o, (p, bi, h, cache) = tagger_forward(x, params)
+    o, cache = tagger_forward(x, params)
     T, B, K = o.shape
     y = np.asarray(y)
     if y.ndim != 2 or y.shape[1] != B or not 1 <= y.shape[0] <= T:
@@ -325,18 +327,25 @@ def tagger_loss(x, params, y):
     loss, do_scored = softmax_cross_entropy(o[:len(y)], y)
     do = np.zeros_like(o)
     do[:len(y)] = do_scored
-    H2 = h.shape[2]
-    do2 = do.reshape(T * B, K)
+    return loss, tagger_backward(do, cache)[1]
+
+
+def tagger_backward(do, cache):
+    """do (T, B, K) = dL/dlogits -> dx (T, B, D), grads (a dict keyed like params)."""
+    p, bi, h, cache = cache_of(cache, TaggerCache, "tagger_forward")
+    T, B, H2 = h.shape
+    K = p["b_y"].shape[0]
+    do2 = as_float_array("do", do, shape=(T, B, K)).reshape(T * B, K)
     dh = (do2 @ p["V_ho"].T).reshape(T, B, H2)
     if bi:
-        _, _, _, gf, gb = bidirectional_backward(dh, cache)
-        grads = dict(zip(TAGGER_BI[:6], tuple(gf) + tuple(gb)))
+        dx, _, _, gf, gb = bidirectional_backward(dh, cache)
+        grads = dict(zip(TAGGER_BI[:6], gf + gb))
     else:
-        _, _, dU, dW, db = rnn_backward(dh, cache)
+        dx, _, dU, dW, db = rnn_backward(dh, cache)
         grads = {"U_xh": dU, "W_hh": dW, "b": db}
     grads["V_ho"] = h.reshape(T * B, H2).T @ do2
     grads["b_y"] = do2.sum(axis=0)
-    return loss, grads
+    return dx, grads
 
 
 # ------------------------------------------------------------------------------------------------ encoder-decoder

@@ -168,7 +168,7 @@ def deep_transition_forward(x, h0, params, skip=False):
 
 def deep_transition_backward(do, cache):
     """do (T, B, K) -> dx (T, B, D), dh0 (B, H), grads (a dict keyed like params)."""
-    x, h0, p, z, h, q, skip = cache
+    x, h0, p, z, h, q, skip = cache_of(cache, DTCache, "deep_transition_forward")
     T, B, D = x.shape
     Z, H, K = z.shape[2], h.shape[2], p["b_y"].shape[0]
     do = as_float_array("do", do, shape=(T, B, K))
