@@ -409,6 +409,18 @@ def test_encoder_decoder_decoder_starts_from_the_whole_final_state(cell):
     np.testing.assert_array_equal(state_parts(cell, s0)[0], h_enc[-1])
 
 
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_encoder_decoder_generate_with_every_cell(cell):
+    """Greedy free-running decoding = teacher forcing on its own output, each token the argmax."""
+    rng = np.random.default_rng(27)
+    p = {k: 2 * rng.standard_normal(v.shape) for k, v in R.init_encoder_decoder(3, 4, 7, 2, cell).items()}
+    x, h0 = rng.standard_normal((4, 3, 3)), cell_state(cell, 3, 4, rng, scale=0.3)
+    out = R.encoder_decoder_generate(x, h0, p, 6, 0, cell)
+    o, _ = R.encoder_decoder_forward(x, np.vstack([np.zeros((1, 3), int), out[:-1]]), h0, p, cell)
+    assert out.shape == (6, 3) and out.dtype == np.int64
+    assert np.array_equal(out, o.argmax(axis=2)) and len(np.unique(out)) > 1
+
+
 # ------------------------------------------------------------------------------------------- named caches
 
 def _small(seed=20):

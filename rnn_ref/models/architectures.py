@@ -44,6 +44,19 @@ def many_to_one_loss(x, h0, params, y):
 # ---------------------------------------------------------------------------------------------------------
 # Aligned many-to-many, many-to-one with any cell (classification or regression), and one-to-many.
 # ---------------------------------------------------------------------------------------------------------
+def _logits(h, p):
+    """The output layer at every step, o_t = h_t @ V_ho + b_y: h (T, B, H) -> o (T, B, K)."""
+    T, B, H = h.shape
+    return (h.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, -1) + p["b_y"]
+
+
+def _logits_backward(do, h, p):
+    """do (T, B, K), checked against h (T, B, H) and b_y (K,) -> dh (T, B, H), dV_ho (H, K), db_y (K,)."""
+    T, B, H = h.shape
+    do2 = as_float_array("do", do, shape=(T, B, p["b_y"].shape[0])).reshape(T * B, -1)
+    return (do2 @ p["V_ho"].T).reshape(T, B, H), h.reshape(T * B, H).T @ do2, do2.sum(axis=0)
+
+
 def _cell_params(params, c):
     """Validate a flat model dict: the cell's weights (c.params) plus the output layer V_ho (H, K), b_y (K,)."""
     p = check_params(params, c.params + ("V_ho", "b_y"))
@@ -206,25 +219,21 @@ def one_to_many_forward(v, y_in, params, mode="h0"):
         h0 = None
         x = np.concatenate([x, np.broadcast_to(v, (T,) + v.shape)], axis=2)
         h, cache = rnn_forward(x, np.zeros((B, H), v.dtype), np.vstack([p["U_yh"], p["U_vh"]]), p["W_hh"], p["b"])
-    o = (h.reshape(T * B, H) @ p["V_ho"]).reshape(T, B, K) + p["b_y"]
-    return o, OneToManyCache(p, v, mode, h0, h, cache)
+    return _logits(h, p), OneToManyCache(p, v, mode, h0, h, cache)
 
 
 def one_to_many_backward(do, cache):
     """do (T, B, K) -> (dv (B, E), grads dict keyed like params)."""
     p, v, mode, h0, h, cache = cache_of(cache, OneToManyCache, "one_to_many_forward")
-    T, B, H = h.shape
     K = p["b_y"].shape[0]
-    do = as_float_array("do", do, shape=(T, B, K))
-    do2 = do.reshape(T * B, K)
-    dx, dh0, dU, dW, db = rnn_backward((do2 @ p["V_ho"].T).reshape(T, B, H), cache)
+    dh, dV_ho, db_y = _logits_backward(do, h, p)
+    dx, dh0, dU, dW, db = rnn_backward(dh, cache)
     if mode == "h0":
         da0 = dh0 * (1.0 - h0 * h0)
         dU_yh, dU_vh, dv = dU, v.T @ da0, da0 @ p["U_vh"].T
     else:  # v is the last E columns of every step's input: its gradient sums over time
         dU_yh, dU_vh, dv = dU[:K], dU[K:], dx[:, :, K:].sum(axis=0)
-    grads = {"U_vh": dU_vh, "U_yh": dU_yh, "W_hh": dW, "b": db, "V_ho": h.reshape(T * B, H).T @ do2,
-             "b_y": do2.sum(axis=0)}
+    grads = {"U_vh": dU_vh, "U_yh": dU_yh, "W_hh": dW, "b": db, "V_ho": dV_ho, "b_y": db_y}
     return dv, grads
 
 
@@ -309,9 +318,7 @@ def tagger_forward(x, params):
     if p["V_ho"].shape[0] != h.shape[2] or p["b_y"].shape != (p["V_ho"].shape[1],):
         raise ValueError(f"params: V_ho must be ({h.shape[2]}, K) and b_y (K,), got V_ho {p['V_ho'].shape}, "
                          f"b_y {p['b_y'].shape}")
-    T, _, H2 = h.shape
-    o = (h.reshape(T * B, H2) @ p["V_ho"]).reshape(T, B, -1) + p["b_y"]
-    return o, TaggerCache(p, bi, h, cache)
+    return _logits(h, p), TaggerCache(p, bi, h, cache)
 
 
 def tagger_loss(x, params, y):
@@ -333,18 +340,14 @@ def tagger_loss(x, params, y):
 def tagger_backward(do, cache):
     """do (T, B, K) = dL/dlogits -> dx (T, B, D), grads (a dict keyed like params)."""
     p, bi, h, cache = cache_of(cache, TaggerCache, "tagger_forward")
-    T, B, H2 = h.shape
-    K = p["b_y"].shape[0]
-    do2 = as_float_array("do", do, shape=(T, B, K)).reshape(T * B, K)
-    dh = (do2 @ p["V_ho"].T).reshape(T, B, H2)
+    dh, dV_ho, db_y = _logits_backward(do, h, p)
     if bi:
         dx, _, _, gf, gb = bidirectional_backward(dh, cache)
         grads = dict(zip(TAGGER_BI[:6], gf + gb))
     else:
         dx, _, dU, dW, db = rnn_backward(dh, cache)
         grads = {"U_xh": dU, "W_hh": dW, "b": db}
-    grads["V_ho"] = h.reshape(T * B, H2).T @ do2
-    grads["b_y"] = do2.sum(axis=0)
+    grads["V_ho"], grads["b_y"] = dV_ho, db_y
     return dx, grads
 
 
@@ -434,22 +437,16 @@ def encoder_decoder_forward(x, y_in, h0, params, cell="rnn"):
     h_enc, enc_cache = c.run_forward(x, h0, enc, ("h0", "params"))
     s0 = final_state(c, h_enc, enc_cache)
     h_dec, dec_cache = c.run_forward(one_hot(y_in, K, h_enc.dtype), s0, dec)
-    T_out, B, H = h_dec.shape
-    o = (h_dec.reshape(T_out * B, H) @ p["V_ho"]).reshape(T_out, B, K) + p["b_y"]
-    return o, EncoderDecoderCache(c, p, enc_cache, dec_cache, h_enc, h_dec)
+    return _logits(h_dec, p), EncoderDecoderCache(c, p, enc_cache, dec_cache, h_enc, h_dec)
 
 
 def encoder_decoder_backward(do, cache):
     """do (T_out, B, K) -> (dx, dh0, grads dict keyed like the encoder-decoder params)."""
     c, p, enc_cache, dec_cache, h_enc, h_dec = cache_of(cache, EncoderDecoderCache, "encoder_decoder_forward")
-    T_out, B, H = h_dec.shape
-    K = p["V_ho"].shape[1]
-    do = as_float_array("do", do, shape=(T_out, B, K))
-    do2 = do.reshape(T_out * B, K)
-    dh_dec = (do2 @ p["V_ho"].T).reshape(T_out, B, H)
+    dh_dec, dV_ho, db_y = _logits_backward(do, h_dec, p)
     _, ds0, dp_dec = c.run_backward(dh_dec, dec_cache)
     dx, dh0, dp_enc = final_state_backward(c, ds0, h_enc, enc_cache)  # the encoder's only gradient
-    grads = dp_enc + dp_dec + (h_dec.reshape(T_out * B, H).T @ do2, do2.sum(axis=0))
+    grads = dp_enc + dp_dec + (dV_ho, db_y)
     return dx, dh0, dict(zip(encoder_decoder_keys(c), grads))
 
 
