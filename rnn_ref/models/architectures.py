@@ -1,9 +1,14 @@
-"""The shapes of problem: many-to-one, aligned many-to-many, one-to-many and delayed many-to-many
-(encoder-decoder). The older functions use the vanilla RNN; sequence_* and many_to_many_loss take any cell.
+"""The shapes of problem (book/08_shapes.md): many-to-one, aligned many-to-many, one-to-many, delayed
+many-to-many (the encoder-decoder) and taggers. many_to_one_loss, one_to_many_* and tagger_* use the vanilla RNN;
+sequence_*, many_to_many_loss and encoder_decoder_* take any registered cell (rnn_ref.cells.CELLS).
 
-Parameter dicts, rows as examples (D input size, H hidden size, K classes or vocabulary size):
+Parameter dicts, rows as examples (D input size, H hidden size, K classes or vocabulary size, G the cell's gate
+blocks, Cell.num_gates):
   many-to-one:      U_xh (D, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,)
-  encoder-decoder:  U_enc (D, H), W_enc (H, H), b_enc (H,)   the encoder reads x (T_in, B, D)
+  sequence_*:       the cell's parameters (Cell.params: input weight (D, G*H), recurrent weight (H, G*H),
+                    biases (G*H,)), V_ho (H, K), b_y (K,)
+  encoder-decoder:  encoder_decoder_keys(cell); with the rnn:
+                    U_enc (D, H), W_enc (H, H), b_enc (H,)   the encoder reads x (T_in, B, D)
                     U_dec (K, H), W_dec (H, H), b_dec (H,)   the decoder reads one-hot tokens y_in (T_out, B)
                     V_ho (H, K), b_y (K,)                      the decoder's output layer
 """
@@ -22,9 +27,11 @@ MANY_TO_ONE = ("U_xh", "W_hh", "b", "V_ho", "b_y")
 
 
 def many_to_one_loss(x, h0, params, y):
-    """Classify each sequence from its last hidden state: o = h_T @ V_ho + b_y, cross-entropy against y (B,).
+    """Classify each sequence from its last hidden state: o = h_T @ V_ho + b_y, cross-entropy against y.
 
-    x (T, B, D), h0 (B, H). Returns (loss averaged over the batch, grads: a dict keyed like params).
+    Inputs: x (T, B, D); h0 (B, H); params U_xh (D, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,); y (B,) ints.
+    Returns (loss, a float averaged over the batch; grads, a dict keyed like params, shaped like them).
+    Derived in book/08_shapes.md, section "Many-to-one: one label for a whole sequence".
     """
     p = check_params(params, MANY_TO_ONE)
     x = as_float_array("x", x, ndim=3)
@@ -86,11 +93,15 @@ def _grads(c, p, dh, cache, h_for_V, do2):
 
 
 def init_sequence_model(cell, D, H, K, seed=0, forget_bias=1.0):
-    """A flat parameter dict for a one-layer sequence model with the given cell and an output layer.
+    """A flat parameter dict for a one-layer sequence model with the given cell (a registered name) and an
+    output layer, for sequence_predict, sequence_*_loss and many_to_many_loss; seed for numpy's default_rng.
 
     The cell's weights come from Cell.init_params: U(-1/sqrt(H), 1/sqrt(H)) as PyTorch draws them, and the forget
     gate's bias (the LSTM's) raised by forget_bias (1.0 by default, Jozefowicz et al. 2015: the cell starts out
-    remembering); V_ho is drawn the same way, b_y is zero. Keys: the cell's Cell.params + (V_ho (H, K), b_y (K,)).
+    remembering); V_ho is drawn the same way, b_y is zero. Keys: the cell's Cell.params (input weight
+    (D, G*H), recurrent weight (H, G*H), biases (G*H,)) + V_ho (H, K), b_y (K,).
+    Derived in book/11_lstm.md (the forget bias) and book/08_shapes.md, section "Many-to-one: one label for a
+    whole sequence".
     """
     c = get_cell(cell)
     for name, v in (("D", D), ("H", H), ("K", K)):
@@ -104,10 +115,12 @@ def init_sequence_model(cell, D, H, K, seed=0, forget_bias=1.0):
 
 
 def sequence_predict(x, state0, params, cell="rnn"):
-    """The output layer on the last hidden state: o = h_T @ V_ho + b_y. x (T, B, D) -> o (B, K).
+    """The output layer on the last hidden state: o = h_T @ V_ho + b_y.
 
-    params: CELL_PARAMS[cell] + V_ho, b_y (see init_sequence_model); state0: h0 (B, H), (h0, c0) for the LSTM,
-    or None for zeros."""
+    Inputs: x (T, B, D); state0 the initial state in Cell.zero_state's form (h0 (B, H), (h0, c0) for the LSTM)
+    or None for zeros; params the cell's Cell.params + V_ho (H, K), b_y (K,) (see init_sequence_model); cell a
+    registered cell name. Returns o (B, K).
+    Derived in book/08_shapes.md, section "Many-to-one: one label for a whole sequence"."""
     _, p, h, _ = _run(x, state0, params, cell)
     return h[-1] @ p["V_ho"] + p["b_y"]
 
@@ -121,8 +134,10 @@ def _last_step_backward(c, p, h, cache, do):
 def sequence_classifier_loss(x, state0, params, y, cell="rnn"):
     """Many-to-one classification with any cell: o = h_T @ V_ho + b_y, cross-entropy against y (B,) ints.
 
-    x (T, B, D); params and state0 as in sequence_predict. Returns (loss averaged over the batch, grads dict
-    keyed like params). With cell="rnn" it equals many_to_one_loss.
+    Inputs: x (T, B, D); state0, params and cell as in sequence_predict; y (B,) ints in [0, K).
+    Returns (loss, a float averaged over the batch; grads, a dict keyed like params, shaped like them).
+    With cell="rnn" it equals many_to_one_loss.
+    Derived in book/08_shapes.md, section "Many-to-one: one label for a whole sequence".
     """
     c, p, h, cache = _run(x, state0, params, cell)
     B, K = h.shape[1], p["V_ho"].shape[1]
@@ -136,7 +151,10 @@ def sequence_regression_loss(x, state0, params, y, cell="rnn"):
     """Many-to-one regression with any cell (the adding problem): o = h_T @ V_ho + b_y (B, K) and the mean
     squared error L = mean((o - y)^2) over the batch and the K outputs.
 
-    y: (B, K) floats, or (B,) when K == 1. Returns (loss, grads dict keyed like params)."""
+    Inputs: x (T, B, D); state0, params and cell as in sequence_predict; y (B, K) floats, or (B,) when K == 1.
+    Returns (loss, a float; grads, a dict keyed like params, shaped like them).
+    Derived in book/07_limits.md (the adding problem) and book/08_shapes.md, section "Many-to-one: one label for
+    a whole sequence"."""
     c, p, h, cache = _run(x, state0, params, cell)
     B, K = h.shape[1], p["V_ho"].shape[1]
     y = as_float_array("y", y, ndim=np.ndim(y))
@@ -154,8 +172,9 @@ def many_to_many_loss(x, state0, params, y, cell="rnn"):
     """Aligned many-to-many: a label per step. o_t = h_t @ V_ho + b_y, cross-entropy against y (T, B) ints,
     summed over time and averaged over the batch (softmax_cross_entropy's convention).
 
-    x (T, B, D); params: CELL_PARAMS[cell] + V_ho, b_y; state0: h0 (B, H), (h0, c0) for the LSTM, or None.
-    Returns (loss, grads dict keyed like params)."""
+    Inputs: x (T, B, D); state0, params and cell as in sequence_predict; y (T, B) ints in [0, K).
+    Returns (loss, a float; grads, a dict keyed like params, shaped like them).
+    Derived in book/08_shapes.md, section "Aligned many-to-many: a label at every step"."""
     c, p, h, cache = _run(x, state0, params, cell)
     T, B, H = h.shape
     K = p["V_ho"].shape[1]
@@ -170,6 +189,8 @@ def many_to_many_loss(x, state0, params, y, cell="rnn"):
 
 ONE_TO_MANY = ("U_vh", "U_yh", "W_hh", "b", "V_ho", "b_y")
 ONE_TO_MANY_MODES = ("h0", "every")
+# p, v, mode: the checked inputs; h0 (B, H): tanh(v @ U_vh) in mode "h0" (None in "every"); h (T, B, H): every
+# state; rnn_cache: rnn_forward's cache
 OneToManyCache = namedtuple("OneToManyCache", "p v mode h0 h rnn_cache")
 
 
@@ -186,7 +207,9 @@ def _one_to_many_params(v, params, mode):
 
 
 def init_one_to_many(E, H, K, seed=0, scale=0.1):
-    """Parameters for one_to_many_loss: U_vh (E, H), U_yh (K, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,)."""
+    """Parameters for one_to_many_loss: U_vh (E, H), U_yh (K, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,);
+    weights from N(0, scale^2), biases zero, seed for numpy's default_rng.
+    Derived in book/08_shapes.md, section "One-to-many: a sequence from one vector"."""
     rng = np.random.default_rng(seed)
     n = lambda *shape: rng.standard_normal(shape) * scale  # noqa: E731
     return {"U_vh": n(E, H), "U_yh": n(K, H), "W_hh": n(H, H), "b": np.zeros(H), "V_ho": n(H, K), "b_y": np.zeros(K)}
@@ -201,7 +224,11 @@ def one_to_many_forward(v, y_in, params, mode="h0"):
       mode "every":  h_0 = 0,               h_t = tanh(onehot(y_in_t) @ U_yh + v @ U_vh + h_{t-1} @ W_hh + b)
       o_t = h_t @ V_ho + b_y
 
-    params: see init_one_to_many. Returns (logits o (T, B, K), cache)."""
+    Inputs: v (B, E); y_in (T, B) ints in [0, K); params as in init_one_to_many; mode "h0" or "every".
+    Returns a tuple of:
+    - o: (T, B, K) logits
+    - cache: OneToManyCache (params, v, mode, h_0 (B, H) or None, h (T, B, H), rnn_forward's cache)
+    Derived in book/08_shapes.md, section "One-to-many: a sequence from one vector"."""
     p, v, K = _one_to_many_params(v, params, mode)
     y_in = np.asarray(y_in)
     if y_in.ndim != 2 or y_in.size == 0:
@@ -223,7 +250,12 @@ def one_to_many_forward(v, y_in, params, mode="h0"):
 
 
 def one_to_many_backward(do, cache):
-    """do (T, B, K) -> (dv (B, E), grads dict keyed like params)."""
+    """Backward through the output layer and the RNN, then into v (through h_0, or through every step's input).
+
+    Inputs: do (T, B, K) upstream gradient on the logits; cache the OneToManyCache of one_to_many_forward
+    (anything else is a ValueError).
+    Returns (dv (B, E), grads: a dict keyed like params, shaped like them).
+    Derived in book/08_shapes.md, section "One-to-many: a sequence from one vector"."""
     p, v, mode, h0, h, cache = cache_of(cache, OneToManyCache, "one_to_many_forward")
     K = p["b_y"].shape[0]
     dh, dV_ho, db_y = _logits_backward(do, h, p)
@@ -239,7 +271,9 @@ def one_to_many_backward(do, cache):
 
 def one_to_many_loss(v, y_in, y_out, params, mode="h0"):
     """Teacher-forced cross-entropy of one_to_many_forward's logits against y_out (T, B), summed over time
-    and averaged over the batch. Returns (loss, grads dict keyed like params)."""
+    and averaged over the batch. v, y_in, params, mode as in one_to_many_forward; y_out (T, B) ints in [0, K).
+    Returns (loss, a float; grads, a dict keyed like params). Derived in book/08_shapes.md, section
+    "One-to-many: a sequence from one vector"."""
     o, cache = one_to_many_forward(v, y_in, params, mode)
     loss, do = softmax_cross_entropy(o, y_out)
     return loss, one_to_many_backward(do, cache)[1]
@@ -249,7 +283,9 @@ def one_to_many_generate(v, params, n, start, mode="h0", temperature=0.0, rng=No
     """Free-running generation from v (B, E): each step feeds back the token it just emitted.
 
     start: the start token (int in [0, K)); temperature 0 is greedy, > 0 samples from softmax(o / temperature).
-    Returns (n, B) int64 tokens."""
+    Inputs: v (B, E); params as in init_one_to_many; n the number of tokens; mode as in one_to_many_forward;
+    rng a seed or numpy Generator for sampling. Returns (n, B) int64 tokens.
+    Derived in book/08_shapes.md, section "One-to-many: a sequence from one vector"."""
     p, v, K = _one_to_many_params(v, params, mode)
     _generation_args(n, start, K)
     rng = np.random.default_rng(rng)
@@ -268,6 +304,8 @@ def one_to_many_generate(v, params, n, start, mode="h0", temperature=0.0, rng=No
 # ------------------------------------------------------------------------------------------------ taggers
 TAGGER_UNI = ("U_xh", "W_hh", "b", "V_ho", "b_y")
 TAGGER_BI = ("U_xh_fw", "W_hh_fw", "b_fw", "U_xh_bw", "W_hh_bw", "b_bw", "V_ho", "b_y")
+# p: the checked params; bidirectional: which model; h (T, B, H or 2H): the states; rnn_cache: rnn_forward's
+# cache, or bidirectional_forward's
 TaggerCache = namedtuple("TaggerCache", "p bidirectional h rnn_cache")
 
 
@@ -276,7 +314,8 @@ def init_tagger(D, H, K, bidirectional=False, seed=0):
     direction, and an output layer at every step. Weights from U(-1/sqrt(H), 1/sqrt(H)), b_y = 0.
 
     Keys: U_xh (D, H), W_hh (H, H), b (H,), V_ho (H, K), b_y (K,); or, bidirectional, U_xh_fw, W_hh_fw, b_fw and
-    U_xh_bw, W_hh_bw, b_bw (the same shapes, one set per direction), V_ho (2H, K), b_y (K,).
+    U_xh_bw, W_hh_bw, b_bw (the same shapes, one set per direction), V_ho (2H, K), b_y (K,). seed for numpy's
+    default_rng. Derived in book/09_bidirectional.md, section "A task that needs the future".
     """
     for name, v in (("D", D), ("H", H), ("K", K)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
@@ -303,7 +342,13 @@ def _tagger_params(params):
 
 def tagger_forward(x, params):
     """A label per step from a one-directional or bidirectional RNN (the keys of params decide, see init_tagger),
-    started from zero states: o_t = h_t @ V_ho + b_y. x (T, B, D) -> logits o (T, B, K), cache."""
+    started from zero states: o_t = h_t @ V_ho + b_y.
+
+    Inputs: x (T, B, D); params as in init_tagger.
+    Returns a tuple of:
+    - o: (T, B, K) logits
+    - cache: TaggerCache (params, bidirectional, h (T, B, H) or (T, B, 2H), the RNN's cache) for tagger_backward
+    Derived in book/09_bidirectional.md, section "A task that needs the future"."""
     p, bi = _tagger_params(params)
     x = as_float_array("x", x, ndim=3)
     B = x.shape[1]
@@ -324,7 +369,9 @@ def tagger_forward(x, params):
 def tagger_loss(x, params, y):
     """Cross-entropy of tagger_forward's logits against y (T_y, B) ints, T_y <= T: step t's label for the first
     T_y steps (the remaining steps get no loss; a task whose label lies k steps ahead has T_y = T - k).
-    Summed over the scored steps, averaged over the batch. Returns (loss, grads dict keyed like params)."""
+    Summed over the scored steps, averaged over the batch. x (T, B, D), params as in init_tagger.
+    Returns (loss, a float; grads, a dict keyed like params). Derived in book/09_bidirectional.md, section
+    "A task that needs the future"."""
     o, cache = tagger_forward(x, params)
     T, B, K = o.shape
     y = np.asarray(y)
@@ -338,7 +385,11 @@ def tagger_loss(x, params, y):
 
 
 def tagger_backward(do, cache):
-    """do (T, B, K) = dL/dlogits -> dx (T, B, D), grads (a dict keyed like params)."""
+    """Backward through the output layer and the (bidirectional) RNN.
+
+    Inputs: do (T, B, K) = dL/dlogits; cache the TaggerCache of tagger_forward (anything else is a ValueError).
+    Returns (dx (T, B, D), grads: a dict keyed like params, shaped like them).
+    Derived in book/09_bidirectional.md, section "A task that needs the future"."""
     p, bi, h, cache = cache_of(cache, TaggerCache, "tagger_forward")
     dh, dV_ho, db_y = _logits_backward(do, h, p)
     if bi:
@@ -359,6 +410,8 @@ def encoder_decoder_keys(cell="rnn"):
     rnn (U_xh, W_hh, b) gives chapter 8's U_enc, W_enc, b_enc, U_dec, W_dec, b_dec; lstm (Wx, Wh, b) gives Wx_enc,
     Wh_enc, b_enc, Wx_dec, Wh_dec, b_dec; gru (Wx, Wh, bx, bh) gives Wx_enc, Wh_enc, bx_enc, bh_enc and the same
     with _dec. (A cell whose names would collide when cut, W_x and W_h say, keeps its whole names.)
+    Returns a tuple of strings. Used by encoder_decoder_* and init_encoder_decoder; the attention model adds
+    its own keys (attention.attention_encoder_decoder_keys).
     """
     c = get_cell(cell)
     stems = [k.split("_")[0] for k in c.params]
@@ -368,6 +421,8 @@ def encoder_decoder_keys(cell="rnn"):
 
 
 ENCODER_DECODER = encoder_decoder_keys("rnn")
+# cell: the registered Cell; p: the checked params; enc_cache, dec_cache: the two RNNs' caches; h_enc (T_in, B, H),
+# h_dec (T_out, B, H): their states
 EncoderDecoderCache = namedtuple("EncoderDecoderCache", "cell p enc_cache dec_cache h_enc h_dec")
 
 
@@ -382,7 +437,8 @@ def _encoder_decoder_params(params, c):
 def final_state(cell, h, cache):
     """The state after the last step, in the form the cell's forward takes as its initial state: h[-1] (B, H),
     or (h[-1], c[-1]) for the LSTM. h (T, B, H) and cache are what the cell's forward returned; every cell's
-    sequence cache holds each state's (T, B, H) sequence under the state's name (Cell.state)."""
+    sequence cache holds each state's (T, B, H) sequence under the state's name (Cell.state).
+    Derived in book/08_shapes.md, section "Many-to-many with a delay: the encoder-decoder"."""
     c = get_cell(cell)
     if len(c.state) == 1:
         return h[-1]
@@ -393,8 +449,9 @@ def final_state_backward(cell, dstate, h, cache, dh=None):
     """Backward through a sequence whose final state feeds on (a decoder): dstate is dL/d(final_state) in the
     same form (dh_T, or (dh_T, dc_T) for the LSTM), dh (T, B, H) the gradient arriving at every step from
     elsewhere (None: zeros). dh_T joins dh's last step; a further state's gradient goes to the cell's backward as
-    an extra argument (lstm_backward's dc_last). Returns dx, dstate0 and dparams (a tuple), grouped like
-    Cell.run_backward's."""
+    an extra argument (lstm_backward's dc_last). Returns dx (T, B, D), dstate0 (the initial state's gradient,
+    in its form) and dparams (a tuple in the cell's API order), grouped like Cell.run_backward's.
+    Derived in book/08_shapes.md, section "Many-to-many with a delay: the encoder-decoder"."""
     c = get_cell(cell)
     dstate = tuple(dstate) if len(c.state) > 1 else (dstate,)
     dh = np.zeros_like(h) if dh is None else dh.copy()
@@ -426,8 +483,19 @@ def encoder_decoder_forward(x, y_in, h0, params, cell="rnn"):
     the LSTM) starts a decoder RNN of the same cell that reads the tokens y_in (T_out, B) (the previous target
     tokens: teacher forcing) and emits logits.
 
-    h0: the encoder's initial state, h0 (B, H) or (h0, c0) for the LSTM; params: keys encoder_decoder_keys(cell).
-    Returns (logits (T_out, B, K), cache).
+    Inputs:
+    - x: (T_in, B, D) the input sequence
+    - y_in: (T_out, B) ints in [0, K), the decoder's input tokens (y_in[0] a start token)
+    - h0: the encoder's initial state in Cell.zero_state's form, (B, H) or (h0, c0) for the LSTM
+    - params: keys encoder_decoder_keys(cell): the encoder's parameters (input weight (D, G*H), ...), the
+      decoder's (input weight (K, G*H), ...), V_ho (H, K), b_y (K,)
+    - cell: a registered cell name or Cell
+
+    Returns a tuple of:
+    - o: (T_out, B, K) logits
+    - cache: EncoderDecoderCache (the cell, params, both RNNs' caches and states) for encoder_decoder_backward
+
+    Derived in book/08_shapes.md, section "Many-to-many with a delay: the encoder-decoder".
     """
     c = get_cell(cell)
     p, enc, dec = _encoder_decoder_params(params, c)
@@ -441,7 +509,19 @@ def encoder_decoder_forward(x, y_in, h0, params, cell="rnn"):
 
 
 def encoder_decoder_backward(do, cache):
-    """do (T_out, B, K) -> (dx, dh0, grads dict keyed like the encoder-decoder params)."""
+    """Backward through the decoder; its initial state's gradient is the encoder's only one, at its final state.
+
+    Inputs:
+    - do: (T_out, B, K) upstream gradient on the logits
+    - cache: the EncoderDecoderCache returned by encoder_decoder_forward (anything else is a ValueError)
+
+    Returns a tuple of:
+    - dx: (T_in, B, D)
+    - dh0: the gradient of the encoder's initial state, in its form ((B, H), or (dh0, dc0) for the LSTM)
+    - grads: a dict keyed like params, shaped like them
+
+    Derived in book/08_shapes.md, section "Many-to-many with a delay: the encoder-decoder".
+    """
     c, p, enc_cache, dec_cache, h_enc, h_dec = cache_of(cache, EncoderDecoderCache, "encoder_decoder_forward")
     dh_dec, dV_ho, db_y = _logits_backward(do, h_dec, p)
     _, ds0, dp_dec = c.run_backward(dh_dec, dec_cache)
@@ -451,16 +531,20 @@ def encoder_decoder_backward(do, cache):
 
 
 def encoder_decoder_loss(x, y_in, y_out, h0, params, cell="rnn"):
-    """Cross-entropy of the decoder's logits against y_out (T_out, B): (loss, grads dict)."""
+    """Cross-entropy of the decoder's logits against y_out (T_out, B) ints, summed over time, averaged over the
+    batch; x, y_in, h0, params, cell as in encoder_decoder_forward. Returns (loss, a float; grads, a dict keyed
+    like params). Derived in book/08_shapes.md, section "Many-to-many with a delay: the encoder-decoder"."""
     o, cache = encoder_decoder_forward(x, y_in, h0, params, cell)
     loss, do = softmax_cross_entropy(o, as_targets("y_out", y_out, o.shape[:2], o.shape[2]))
     return loss, encoder_decoder_backward(do, cache)[2]
 
 
 def encoder_decoder_generate(x, h0, params, n, start, cell="rnn"):
-    """Free-running (greedy) decoding: the encoder reads x (T_in, B, D) from h0 (B, H); the decoder starts from
-    its final state, reads the start token, and from then on the token it emitted last (the most likely one).
-    Returns (n, B) ints: the n emitted tokens."""
+    """Free-running (greedy) decoding: the encoder reads x (T_in, B, D) from h0 (its initial state, (B, H) or
+    (h0, c0) for the LSTM); the decoder starts from its final state, reads the start token (an int in [0, K)),
+    and from then on the token it emitted last (the most likely one). params and cell as in
+    encoder_decoder_forward. Returns (n, B) int64: the n emitted tokens.
+    Derived in book/08_shapes.md, section "Many-to-many with a delay: the encoder-decoder"."""
     c = get_cell(cell)
     p, enc, dec = _encoder_decoder_params(params, c)
     x = as_float_array("x", x, ndim=3)

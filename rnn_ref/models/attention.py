@@ -8,14 +8,16 @@ time-major, and returns a context vector, a weighted average of the encoder stat
     alpha   = softmax(e) over j (axis 0)       (T_in, B)   each column sums to 1 over the input positions
     context = sum_j alpha_j h_j                (B, H_enc)
 
-The attention encoder-decoder is chapter 8's encoder-decoder (a vanilla RNN encoder whose last state starts a
-vanilla RNN decoder that reads the previous target tokens y_in, teacher forcing) plus, at every output step t,
+The attention encoder-decoder is chapter 8's encoder-decoder (an RNN encoder whose final state starts an RNN
+decoder that reads the previous target tokens y_in, teacher forcing; the vanilla RNN by default, any registered
+cell with cell=...) plus, at every output step t,
 the context c_t of the decoder state s_t, which joins s_t in the output layer (the score is Bahdanau's, the
 place where the context enters is Luong et al.'s, 2015):
 
     o_t = s_t @ V_ho + c_t @ V_co + b_y
 
-Parameters (H the hidden size of both RNNs, A the attention size, K the number of output tokens):
+Parameters (H the hidden size of both RNNs, A the attention size, K the number of output tokens), with the rnn
+(another cell: attention_encoder_decoder_keys(cell), its own encoder and decoder parameters):
     U_enc (D, H), W_enc (H, H), b_enc (H,)     the encoder reads x (T_in, B, D)
     U_dec (K, H), W_dec (H, H), b_dec (H,)     the decoder reads one-hot tokens y_in (T_out, B)
     W_s (H, A), W_h (H, A), v (A,)             the attention's score
@@ -31,7 +33,10 @@ from .architectures import _generation_args, _tokens, encoder_decoder_keys, fina
 from .charlm import one_hot
 from ..training.loss import softmax_cross_entropy
 
+# one step: its inputs, a (T_in, B, A) the tanh layer, alpha (T_in, B) the weights
 AttentionCache = namedtuple("AttentionCache", "s h_enc W_s W_h v a alpha")
+# the model: the Cell, params, both RNNs' caches, h_enc (T_in, B, H), s (T_out, B, H) the decoder states,
+# ctx (T_out, B, H) the contexts, steps the AttentionCache of every output step
 ModelCache = namedtuple("ModelCache", "cell p enc_cache dec_cache h_enc s ctx steps")
 
 
@@ -49,10 +54,15 @@ def _attend(s, h_enc, hW, W_s, W_h, v):
 
 
 def additive_attention_forward(s, h_enc, W_s, W_h, v):
-    """One step of additive attention. s (B, H_dec) the decoder state, h_enc (T_in, B, H_enc) the encoder
-    states, W_s (H_dec, A), W_h (H_enc, A), v (A,).
+    """One step of additive attention (the module docstring's four lines).
 
-    Returns context (B, H_enc), alpha (T_in, B) (softmax over the T_in input positions), cache."""
+    Inputs: s (B, H_dec) the decoder state; h_enc (T_in, B, H_enc) the encoder states; W_s (H_dec, A),
+    W_h (H_enc, A), v (A,) the score's parameters.
+    Returns a tuple of:
+    - context: (B, H_enc) the weighted average of the encoder states
+    - alpha: (T_in, B) the weights, a softmax over the T_in input positions
+    - cache: AttentionCache (the inputs, a (T_in, B, A), alpha) for additive_attention_backward
+    Derived in book/13_attention.md, section "Additive attention"."""
     h_enc = as_float_array("h_enc", h_enc, ndim=3)
     T_in, B, H_enc = h_enc.shape
     s = as_float_array("s", s, shape=(B, None))
@@ -64,7 +74,9 @@ def additive_attention_forward(s, h_enc, W_s, W_h, v):
 
 
 def additive_attention_backward(dcontext, cache):
-    """dcontext (B, H_enc) is dL/dcontext -> ds (B, H_dec), dh_enc (T_in, B, H_enc), dW_s, dW_h, dv.
+    """Inputs: dcontext (B, H_enc) = dL/dcontext; cache the AttentionCache of additive_attention_forward.
+    Returns ds (B, H_dec), dh_enc (T_in, B, H_enc), dW_s (H_dec, A), dW_h (H_enc, A), dv (A,).
+    Derived in book/13_attention.md, section "The backward pass".
 
     The encoder states get two gradients: directly, as the vectors the context averages (alpha_j * dcontext),
     and through the scores."""
@@ -95,7 +107,7 @@ def _attend_backward(dcontext, cache):
 # ------------------------------------------------------------------------------------------------ the model
 def attention_encoder_decoder_keys(cell="rnn"):
     """The parameter keys with `cell`: the encoder's and the decoder's (encoder_decoder_keys' rule), then W_s, W_h,
-    v, V_ho, V_co, b_y. For the rnn: ATTENTION_ENCODER_DECODER."""
+    v, V_ho, V_co, b_y. For the rnn: ATTENTION_ENCODER_DECODER. Returns a tuple of strings."""
     return encoder_decoder_keys(cell)[:-2] + ("W_s", "W_h", "v", "V_ho", "V_co", "b_y")
 
 
@@ -122,7 +134,11 @@ def _model_params(params, c):
 def init_attention_encoder_decoder(D, H, K, A, seed=0, cell="rnn"):
     """Parameters for the attention encoder-decoder (keys attention_encoder_decoder_keys(cell)), drawn from
     U(-1/sqrt(H), 1/sqrt(H)) as PyTorch draws an RNN's. With the rnn the biases b_enc, b_dec start at zero;
-    another cell's two RNNs come from its Cell.init_params. b_y starts at zero."""
+    another cell's two RNNs come from its Cell.init_params. b_y starts at zero.
+    Inputs: D input size, H hidden size, K tokens, A attention size, seed for numpy's default_rng, cell a
+    registered cell name. Returns the dict: encoder (input weight (D, G*H), ...), decoder (input weight (K, G*H),
+    ...), W_s (H, A), W_h (H, A), v (A,), V_ho (H, K), V_co (H, K), b_y (K,).
+    Derived in book/13_attention.md, section "An encoder-decoder that attends"."""
     c = get_cell(cell)
     for name, n in (("D", D), ("H", H), ("K", K), ("A", A)):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
@@ -144,16 +160,24 @@ def init_attention_encoder_decoder(D, H, K, A, seed=0, cell="rnn"):
 def init_encoder_decoder(D, H, K, seed=0, cell="rnn"):
     """Parameters for chapter 8's plain encoder-decoder (rnn_ref.encoder_decoder_forward), keys
     encoder_decoder_keys(cell), drawn like init_attention_encoder_decoder's: the same seed gives the same encoder,
-    decoder and V_ho."""
+    decoder and V_ho. Returns the dict: encoder (input weight (D, G*H), recurrent (H, G*H), biases), decoder
+    (input weight (K, G*H), ...), V_ho (H, K), b_y (K,).
+    Derived in book/08_shapes.md, section "Many-to-many with a delay: the encoder-decoder"."""
     p = init_attention_encoder_decoder(D, H, K, 1, seed, cell)
     return {k: p[k] for k in encoder_decoder_keys(cell)}
 
 
 def attention_encoder_decoder_forward(x, y_in, h0, params, cell="rnn"):
-    """x (T_in, B, D) floats, y_in (T_out, B) the previous target tokens (teacher forcing), h0 (B, H) the
-    encoder's initial state ((h0, c0) for the LSTM), params (see the module's docstring).
+    """The encoder-decoder that attends: o_t = s_t @ V_ho + c_t @ V_co + b_y, c_t the context of s_t.
 
-    Returns logits (T_out, B, K), alpha (T_out, T_in, B) (the attention weights of every output step), cache."""
+    Inputs: x (T_in, B, D) floats; y_in (T_out, B) ints in [0, K), the previous target tokens (teacher forcing);
+    h0 the encoder's initial state, (B, H) or (h0, c0) for the LSTM; params (see the module's docstring and
+    init_attention_encoder_decoder); cell a registered cell name.
+    Returns a tuple of:
+    - o: (T_out, B, K) logits
+    - alpha: (T_out, T_in, B) the attention weights of every output step
+    - cache: ModelCache (see its comment) for attention_encoder_decoder_backward
+    Derived in book/13_attention.md, section "An encoder-decoder that attends"."""
     c = get_cell(cell)
     p, enc, dec, D, H, K = _model_params(params, c)
     x = as_float_array("x", x, shape=(None, None, D))
@@ -172,7 +196,14 @@ def attention_encoder_decoder_forward(x, y_in, h0, params, cell="rnn"):
 
 
 def attention_encoder_decoder_backward(do, cache):
-    """do (T_out, B, K) = dL/dlogits -> dx (T_in, B, D), dh0 (B, H), grads (a dict keyed like params)."""
+    """Backward through the output layer, every attention step, the decoder and the encoder (whose states get
+    the attention's gradient at every step and the decoder's at the final one).
+
+    Inputs: do (T_out, B, K) = dL/dlogits; cache the ModelCache of attention_encoder_decoder_forward (anything
+    else is a ValueError).
+    Returns dx (T_in, B, D), dh0 (the initial state's gradient in its form, (B, H) or (dh0, dc0)), grads (a
+    dict keyed like params, shaped like them).
+    Derived in book/13_attention.md, sections "The backward pass" and "An encoder-decoder that attends"."""
     c, p, enc_cache, dec_cache, h_enc, s, ctx, steps = cache_of(cache, ModelCache,
                                                                "attention_encoder_decoder_forward")
     T_out, B, H = s.shape
@@ -206,8 +237,9 @@ def attention_encoder_decoder_backward(do, cache):
 
 
 def attention_encoder_decoder_loss(x, y_in, y_out, h0, params, cell="rnn"):
-    """Cross-entropy of the logits against y_out (T_out, B), summed over time and averaged over the batch:
-    (loss, grads dict keyed like params)."""
+    """Cross-entropy of the logits against y_out (T_out, B) ints, summed over time and averaged over the batch;
+    the other inputs as in attention_encoder_decoder_forward. Returns (loss, a float; grads, a dict keyed like
+    params). Derived in book/13_attention.md, section "An encoder-decoder that attends"."""
     o, _, cache = attention_encoder_decoder_forward(x, y_in, h0, params, cell)
     loss, do = softmax_cross_entropy(o, as_targets("y_out", y_out, o.shape[:2], o.shape[2]))
     return loss, attention_encoder_decoder_backward(do, cache)[2]
@@ -217,7 +249,10 @@ def attention_encoder_decoder_loss(x, y_in, y_out, h0, params, cell="rnn"):
 def attention_greedy_decode(x, h0, params, start, n, cell="rnn"):
     """Free-running greedy decoding: from the token `start`, each step reads the token it emitted last.
 
-    Returns tokens (n, B) int64 and alpha (n, T_in, B), the attention weights of every output step."""
+    Inputs: x (T_in, B, D); h0 the encoder's initial state ((B, H) or (h0, c0)); params and cell as in
+    attention_encoder_decoder_forward; start a token in [0, K); n the number of tokens.
+    Returns tokens (n, B) int64 and alpha (n, T_in, B), the attention weights of every output step.
+    Derived in book/13_attention.md, section "Where the decoder looks"."""
     c = get_cell(cell)
     p, enc, dec, D, H, K = _model_params(params, c)
     x = as_float_array("x", x, shape=(None, None, D))

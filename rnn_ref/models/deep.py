@@ -2,7 +2,7 @@
 
 (a) Stacked recurrent layers: layer l reads the hidden states of layer l-1.
     stacked_rnn_* (vanilla RNN; layers is a list of (U_xh, W_hh, b) tuples, layer 0's U_xh is (D, H), the
-    others' (H, H)) and stacked_* (any cell: rnn, lstm or gru).
+    others' (H, H)) and stacked_* (any registered cell, rnn_ref.cells.CELLS).
 (b) Deep transition: one tanh hidden layer z_t inside the step, so that input-to-hidden, hidden-to-hidden
     and hidden-to-output are each a small MLP (Pascanu et al.'s DOT-RNN):
         z_t = tanh(x_t @ U_xz + h_{t-1} @ W_hz + b_z)        (B, Z)   the transition's hidden layer
@@ -20,7 +20,8 @@ from .._validate import as_float_array, as_targets, cache_of, check_params
 from ..cells.registry import get_cell
 from ..training.loss import softmax_cross_entropy
 
-StackedCache = namedtuple("StackedCache", "cell layers")        # layers: one cell cache per layer, bottom first
+# cell: the registered Cell; layers: the list of the layers' caches (their cell forward's), bottom first
+StackedCache = namedtuple("StackedCache", "cell layers")
 StackedRNNCache = namedtuple("StackedRNNCache", "layers")
 
 
@@ -47,7 +48,19 @@ def _stack(c, x, state0s, layers, names):
 
 
 def stacked_rnn_forward(x, h0s, layers):
-    """x (T, B, D), h0s (L, B, H) -> the top layer's h (T, B, H), cache."""
+    """L stacked vanilla RNN layers: layer 0 reads x, layer l > 0 reads the states of layer l-1.
+
+    Inputs:
+    - x: (T, B, D) inputs
+    - h0s: (L, B, H) the layers' initial states
+    - layers: a list of L tuples (U_xh, W_hh, b): U_xh (D, H) for layer 0 and (H, H) above, W_hh (H, H), b (H,)
+
+    Returns a tuple of:
+    - h: (T, B, H) the top layer's states
+    - cache: StackedRNNCache (layers: the list of the layers' rnn_forward caches) for stacked_rnn_backward
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (a).
+    """
     if not isinstance(layers, (list, tuple)) or not layers:
         raise ValueError("layers: expected a non-empty list of (U_xh, W_hh, b) tuples, one per layer")
     x = as_float_array("x", x, ndim=3)
@@ -57,7 +70,19 @@ def stacked_rnn_forward(x, h0s, layers):
 
 
 def stacked_rnn_backward(dh, cache):
-    """dh (T, B, H) on the top layer -> dx (T, B, D), dh0s (L, B, H), dlayers (list of (dU_xh, dW_hh, db))."""
+    """BPTT through the stack, top layer first: a layer's dx is the upstream gradient of the layer below.
+
+    Inputs:
+    - dh: (T, B, H) upstream gradient on the top layer's states
+    - cache: the StackedRNNCache returned by stacked_rnn_forward (anything else is a ValueError)
+
+    Returns a tuple of:
+    - dx: (T, B, D)
+    - dh0s: (L, B, H)
+    - dlayers: a list of L tuples (dU_xh, dW_hh, db), bottom first, shaped like layers
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (a).
+    """
     caches = cache_of(cache, StackedRNNCache, "stacked_rnn_forward").layers
     dx, dh0s, dlayers = _unstack(get_cell("rnn"), dh, caches)
     return dx, np.stack(dh0s), dlayers
@@ -75,12 +100,21 @@ def _unstack(c, dh, caches):
 
 
 def stacked_forward(x, state0s, layers, cell="rnn"):
-    """Stacked layers of any cell. x (T, B, D) -> the top layer's h (T, B, H_top), cache.
+    """Stacked layers of any registered cell (what num_layers=2 means in PyTorch).
 
-    layers: a list of the cell's parameter tuples in API order, one per layer (rnn (U_xh, W_hh, b), lstm
-    (Wx, Wh, b), gru (Wx, Wh, bx, bh)); layer 0 reads x, layer l > 0 reads layer l-1's h, so its input
-    size is that layer's hidden size. state0s: a list of initial states (h0 (B, H), or (h0, c0) for the
-    LSTM), one per layer, or None for zeros.
+    Inputs:
+    - x: (T, B, D) inputs
+    - state0s: a list of L initial states in Cell.zero_state's form (h0 (B, H_l), or a tuple like the LSTM's
+      (h0, c0)), or None for zeros
+    - layers: a list of L parameter tuples in the cell's API order (Cell.params); layer 0's input weight is
+      (D, G*H_0), layer l's (H_{l-1}, G*H_l), its recurrent weight (H_l, G*H_l), its biases (G*H_l,)
+    - cell: a registered cell name or Cell
+
+    Returns a tuple of:
+    - h: (T, B, H_top) the top layer's states
+    - cache: StackedCache (the cell; layers: the list of the layers' caches, bottom first) for stacked_backward
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (a).
     """
     if not isinstance(layers, (list, tuple)) or not layers:
         raise ValueError("layers: expected a non-empty list of parameter tuples, one per layer")
@@ -93,20 +127,36 @@ def stacked_forward(x, state0s, layers, cell="rnn"):
 
 
 def stacked_backward(dh, cache):
-    """dh (T, B, H_top) on the top layer -> dx (T, B, D), dstate0s (list, one initial-state gradient per
-    layer: dh0, or (dh0, dc0) for the LSTM), dlayers (list of parameter-gradient tuples in API order)."""
+    """BPTT through the stack, top layer first.
+
+    Inputs:
+    - dh: (T, B, H_top) upstream gradient on the top layer's states
+    - cache: the StackedCache returned by stacked_forward (anything else is a ValueError)
+
+    Returns a tuple of:
+    - dx: (T, B, D)
+    - dstate0s: a list of L initial-state gradients in their form (dh0 (B, H_l), or a tuple like (dh0, dc0))
+    - dlayers: a list of L parameter-gradient tuples in the cell's API order, bottom first
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (a).
+    """
     c, caches = cache_of(cache, StackedCache, "stacked_forward")
     return _unstack(c, dh, caches)
 
 
 DEEP_TRANSITION = ("U_xz", "W_hz", "b_z", "W_zh", "b_h", "V_hq", "b_q", "V_qo", "b_y")
+# x, h0, p: the inputs and the checked parameters; z (T, B, Z), h (T, B, H), q (T*B, Q): every step's layers;
+# skip: whether W_hh joins h_{t-1} to h_t
 DTCache = namedtuple("DTCache", "x h0 p z h q skip")
 
 
 def init_deep_transition(D, H, K, Z=None, Q=None, skip=False, seed=0):
     """Parameters for deep_transition_forward: U_xz (D, Z), W_hz (H, Z), b_z (Z,), W_zh (Z, H), b_h (H,),
     V_hq (H, Q), b_q (Q,), V_qo (Q, K), b_y (K,), and W_hh (H, H) when skip. Z and Q default to H.
-    Weights from N(0, 1/fan_in), biases zero."""
+    Weights from N(0, 1/fan_in), biases zero; seed for numpy's default_rng.
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (b), (c).
+    """
     Z = H if Z is None else Z
     Q = H if Q is None else Q
     for name, v in (("D", D), ("H", H), ("K", K), ("Z", Z), ("Q", Q)):
@@ -137,8 +187,16 @@ def _dt_params(params, skip, D):
 def deep_transition_forward(x, h0, params, skip=False):
     """Deep transition RNN (b), or with skip=True the deep transition with a skip connection (c).
 
-    x (T, B, D), h0 (B, H); params as in init_deep_transition. Returns (logits o (T, B, K), cache); the
-    hidden states are cache.h (T, B, H).
+    Inputs:
+    - x: (T, B, D) inputs; h0: (B, H) initial state
+    - params: the dict of init_deep_transition (with W_hh (H, H) when skip)
+    - skip: False for (b), True for (c)
+
+    Returns a tuple of:
+    - o: (T, B, K) logits
+    - cache: DTCache (x, h0, params, z (T, B, Z), h (T, B, H), q (T*B, Q), skip); the hidden states are cache.h
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (b), (c).
     """
     x = as_float_array("x", x, ndim=3)
     T, B, D = x.shape
@@ -167,7 +225,19 @@ def deep_transition_forward(x, h0, params, skip=False):
 
 
 def deep_transition_backward(do, cache):
-    """do (T, B, K) -> dx (T, B, D), dh0 (B, H), grads (a dict keyed like params)."""
+    """Backward through the deep output, then BPTT through the two-layer transition (both pre-activations of a
+    step are reached from h_{t-1}).
+
+    Inputs:
+    - do: (T, B, K) upstream gradient on the logits
+    - cache: the DTCache returned by deep_transition_forward (anything else is a ValueError)
+
+    Returns a tuple of:
+    - dx: (T, B, D); dh0: (B, H)
+    - grads: a dict keyed like params, each gradient shaped like its parameter
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (b), (c).
+    """
     x, h0, p, z, h, q, skip = cache_of(cache, DTCache, "deep_transition_forward")
     T, B, D = x.shape
     Z, H, K = z.shape[2], h.shape[2], p["b_y"].shape[0]
@@ -204,7 +274,9 @@ def deep_transition_backward(do, cache):
 
 def deep_transition_loss(x, h0, params, y, skip=False):
     """Cross-entropy of the deep-transition RNN's logits against y (T, B) ints (summed over time, averaged
-    over the batch). Returns (loss, grads dict keyed like params)."""
+    over the batch). x (T, B, D), h0 (B, H), params and skip as in deep_transition_forward.
+    Returns (loss, a float; grads, a dict keyed like params). Derived in book/10_deep.md, section "A task whose
+    update is an XOR"."""
     o, cache = deep_transition_forward(x, h0, params, skip)
     T, B, K = o.shape
     y = as_targets("y", y, (T, B), K)
@@ -216,7 +288,8 @@ def deep_transition_loss(x, h0, params, y, skip=False):
 def init_stacked(D, H, K, L, seed=0):
     """Parameters for stacked_loss: L stacked vanilla RNN layers of H units and an output layer on the top one.
     Keys U0 (D, H), W0 (H, H), b0 (H,), then U1 (H, H), W1, b1, ... up to layer L-1, V_ho (H, K), b_y (K,).
-    Weights N(0, 1/fan_in), biases zero."""
+    Weights N(0, 1/fan_in), biases zero; seed for numpy's default_rng.
+    Derived in book/10_deep.md, section "Three ways to add depth" (a)."""
     for name, v in (("D", D), ("H", H), ("K", K), ("L", L)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
             raise ValueError(f"{name}: expected a positive int, got {v!r}")
@@ -240,7 +313,8 @@ def _stacked_params(params):
 
 
 def stacked_predict(x, params):
-    """Logits of the stacked model at every step, from zero states: x (T, B, D) -> o (T, B, K)."""
+    """Logits of the stacked model at every step, from zero states: x (T, B, D), params as in init_stacked
+    -> o (T, B, K). Derived in book/10_deep.md, section "Three ways to add depth" (a)."""
     return _stacked_run(x, params)[0]
 
 
@@ -257,7 +331,9 @@ def _stacked_run(x, params):
 
 def stacked_loss(x, params, y):
     """Aligned many-to-many with a stacked RNN: cross-entropy of stacked_predict's logits against y (T, B) ints,
-    summed over time, averaged over the batch. Returns (loss, grads dict keyed like params)."""
+    summed over time, averaged over the batch. x (T, B, D), params as in init_stacked, y (T, B).
+    Returns (loss, a float; grads, a dict keyed like params). Derived in book/10_deep.md, section "Three ways to
+    add depth" (a), eq. eq-10-stacked."""
     o, (p, L, h, cache) = _stacked_run(x, params)
     T, B, K = o.shape
     loss, do = softmax_cross_entropy(o, as_targets("y", y, (T, B), K))
@@ -276,7 +352,9 @@ DEEP_VARIANTS = ("stacked", "deep transition", "skip")
 def unrolled_edges(variant, steps, layers=2):
     """The edges (a, b) of an unrolled deep RNN over time steps 0 .. steps-1; each edge is one affine map and a
     nonlinearity. Nodes are (name, t): ("x", t), ("h1", t) ... ("h<layers>", t), ("o", t) for "stacked";
-    ("x", t), ("z", t), ("h", t), ("q", t), ("o", t) for "deep transition" and "skip" (which adds h_{t-1} -> h_t)."""
+    ("x", t), ("z", t), ("h", t), ("q", t), ("o", t) for "deep transition" and "skip" (which adds h_{t-1} -> h_t).
+    Returns a list of ((name, t), (name, t)) pairs. Derived in book/10_deep.md, section "Path lengths through
+    time"."""
     if variant not in DEEP_VARIANTS:
         raise ValueError(f"variant: expected one of {', '.join(DEEP_VARIANTS)}, got {variant!r}")
     for name, v in (("steps", steps), ("layers", layers)):
@@ -300,7 +378,8 @@ def unrolled_edges(variant, steps, layers=2):
 
 def path_lengths(edges, src, dst):
     """(shortest, longest) number of edges on a path from src to dst in the acyclic graph `edges` (a list of
-    (a, b) pairs), by breadth-first search and by a memoised longest-path search; (None, None) if no path."""
+    (a, b) pairs), by breadth-first search and by a memoised longest-path search; (None, None) if no path.
+    Derived in book/10_deep.md, section "Path lengths through time"."""
     if not isinstance(edges, (list, tuple)) or not all(isinstance(e, tuple) and len(e) == 2 for e in edges):
         raise ValueError("edges: expected a list of (a, b) node pairs")
     succ = {}
