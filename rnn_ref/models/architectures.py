@@ -411,7 +411,8 @@ def encoder_decoder_keys(cell="rnn"):
     Wh_enc, b_enc, Wx_dec, Wh_dec, b_dec; gru (Wx, Wh, bx, bh) gives Wx_enc, Wh_enc, bx_enc, bh_enc and the same
     with _dec. (A cell whose names would collide when cut, W_x and W_h say, keeps its whole names.)
     Returns a tuple of strings. Used by encoder_decoder_* and init_encoder_decoder; the attention model adds
-    its own keys (attention.attention_encoder_decoder_keys).
+    its own keys (attention.attention_encoder_decoder_keys). The model: book/08_shapes.md, section
+    "Many-to-many with a delay: the encoder-decoder".
     """
     c = get_cell(cell)
     stems = [k.split("_")[0] for k in c.params]
