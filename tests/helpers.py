@@ -78,18 +78,28 @@ def tt(a):
     return torch.tensor(np.asarray(a), dtype=torch.float64, requires_grad=True)
 
 
-def torch_module_with(cell, layers):
-    """The torch.nn module of a registered cell (Cell.torch) holding our parameter tuples, one per layer:
-    weight_ih = params[0].T, weight_hh = params[1].T, bias_ih = params[2], bias_hh = params[3] or zero (the
-    registry's cells use PyTorch's gate order, so the layouts agree)."""
+def torch_module_with(cell, layers, reverse=None):
+    """The torch.nn module of a registered cell (Cell.torch) holding our parameter tuples, one per layer (and,
+    if given, the reverse direction's: a bidirectional module): weight_ih = params[0].T, weight_hh = params[1].T,
+    bias_ih = params[2], bias_hh = params[3] or zero (the registry's cells use PyTorch's gate order, so the
+    layouts agree)."""
     import torch
     c = get_cell(cell)
     D, H = np.shape(layers[0][0])[0], np.shape(layers[0][1])[0]
-    module = getattr(torch.nn, c.torch)(D, H, num_layers=len(layers)).double()
+    module = getattr(torch.nn, c.torch)(D, H, num_layers=len(layers), bidirectional=reverse is not None).double()
+    directions = [("", layers)] + ([("_reverse", reverse)] if reverse is not None else [])
     with torch.no_grad():
-        for l, params in enumerate(layers):
-            bias_hh = params[3] if len(params) > 3 else np.zeros_like(params[2])
-            for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
-                                   (params[0].T, params[1].T, params[2], bias_hh)):
-                getattr(module, f"{name}_l{l}").copy_(torch.from_numpy(np.ascontiguousarray(value)))
+        for suffix, params_per_layer in directions:
+            for l, params in enumerate(params_per_layer):
+                bias_hh = params[3] if len(params) > 3 else np.zeros_like(params[2])
+                for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
+                                       (params[0].T, params[1].T, params[2], bias_hh)):
+                    getattr(module, f"{name}_l{l}{suffix}").copy_(torch.from_numpy(np.ascontiguousarray(value)))
     return module
+
+
+def torch_state(cell, state):
+    """Our initial state (h0, or a tuple like (h0, c0), each (B, H)) as torch's: (1, B, H) leaf tensors, a
+    tuple for a cell with more state. Returns (torch's state, the list of its leaves)."""
+    leaves = [tt(a[None]) for a in state_parts(cell, state)]
+    return (tuple(leaves) if len(leaves) > 1 else leaves[0]), leaves

@@ -12,7 +12,7 @@ import pytest
 
 import rnn_ref as R
 from helpers import CELL_NAMES, TORCH_CELLS, agree, cell_params, cell_state, check_backward, check_gradients, named, \
-    state_parts, torch_module_with
+    state_parts, torch_module_with, torch_state, tt
 from rnn_ref.cells import get_cell
 
 
@@ -358,6 +358,31 @@ def test_bidirectional_gradients(cell):
                    f"bidirectional[{cell}]")
 
 
+@pytest.mark.parametrize("cell", TORCH_CELLS)
+def test_bidirectional_matches_torch(cell):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(22)
+    T, B, D, H = 5, 3, 4, 3
+    pf, pb = cell_tuple(rng, cell, D, H), cell_tuple(rng, cell, D, H)
+    sf, sb = cell_state(cell, B, H, rng), cell_state(cell, B, H, rng)
+    x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
+    module = torch_module_with(cell, [pf], reverse=[pb])
+    xt = tt(x)
+    leaves = [tt(np.stack([f, b])) for f, b in zip(state_parts(cell, sf), state_parts(cell, sb))]  # (2, B, H)
+    out, _ = module(xt, tuple(leaves) if len(leaves) > 1 else leaves[0])
+    (out * torch.from_numpy(dh)).sum().backward()
+    h, cache = R.bidirectional_forward(x, sf, sb, pf, pb, cell)
+    dx, dsf, dsb, dpf, dpb = R.bidirectional_backward(dh, cache)
+    agree(f"bidirectional[{cell}] h", h, out)
+    agree(f"bidirectional[{cell}] dx", dx, xt.grad)
+    for i, leaf in enumerate(leaves):
+        agree(f"bidirectional[{cell}] dstate0 part {i}",
+              np.stack([state_parts(cell, dsf)[i], state_parts(cell, dsb)[i]]), leaf.grad)
+    for suffix, dp in (("", dpf), ("_reverse", dpb)):
+        agree(f"bidirectional[{cell}] dweight_ih{suffix}", dp[0], getattr(module, f"weight_ih_l0{suffix}").grad.T)
+        agree(f"bidirectional[{cell}] dweight_hh{suffix}", dp[1], getattr(module, f"weight_hh_l0{suffix}").grad.T)
+
+
 # ------------------------------------------------------------------------------------------- encoder-decoder
 
 def test_encoder_decoder_keys():
@@ -387,6 +412,40 @@ def test_encoder_decoder_gradients(cell):
     check_backward(lambda: R.encoder_decoder_forward(x, y_in, h0, p, cell)[0], do,
                    {"x": x, **named("h0_", state_parts(cell, h0))}, {"x": dx, **named("h0_", state_parts(cell, dh0))},
                    f"encoder_decoder_backward[{cell}]")
+
+
+@pytest.mark.parametrize("cell", TORCH_CELLS)
+def test_encoder_decoder_matches_torch(cell):
+    """Two torch.nn modules of the cell: the decoder starts from the encoder's h_n (and c_n for the LSTM)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(23)
+    T_in, T_out, B, D, H, K = 4, 3, 2, 3, 4, 5
+    c = get_cell(cell)
+    p = {k: v + 0.5 * rng.standard_normal(v.shape) for k, v in R.init_encoder_decoder(D, H, K, 2, cell).items()}
+    keys, n = R.models.architectures.encoder_decoder_keys(cell), len(c.params)
+    x, h0 = rng.standard_normal((T_in, B, D)), cell_state(cell, B, H, rng, scale=0.5)
+    y_in, y_out = rng.integers(0, K, (T_out, B)), rng.integers(0, K, (T_out, B))
+    enc = torch_module_with(cell, [tuple(p[k] for k in keys[:n])])
+    dec = torch_module_with(cell, [tuple(p[k] for k in keys[n:2 * n])])
+    xt, (s0, leaves), V_ho, b_y = tt(x), torch_state(cell, h0), tt(p["V_ho"]), tt(p["b_y"])
+    _, final = enc(xt, s0)
+    h_dec, _ = dec(torch.nn.functional.one_hot(torch.from_numpy(y_in), K).double(), final)
+    o = h_dec @ V_ho + b_y
+    loss_t = torch.nn.functional.cross_entropy(o.reshape(-1, K), torch.from_numpy(y_out).reshape(-1),
+                                               reduction="sum") / B
+    loss_t.backward()
+    loss, grads = R.encoder_decoder_loss(x, y_in, y_out, h0, p, cell)
+    agree(f"encoder_decoder[{cell}] loss", loss, loss_t)
+    agree(f"encoder_decoder[{cell}] dV_ho", grads["V_ho"], V_ho.grad)
+    for module, part in ((enc, keys[:n]), (dec, keys[n:2 * n])):
+        agree(f"encoder_decoder[{cell}] d{part[0]}", grads[part[0]], module.weight_ih_l0.grad.T)
+        agree(f"encoder_decoder[{cell}] d{part[1]}", grads[part[1]], module.weight_hh_l0.grad.T)
+    o_ref, cache = R.encoder_decoder_forward(x, y_in, h0, p, cell)
+    _, do = R.softmax_cross_entropy(o_ref, y_out)
+    dx, dh0, _ = R.encoder_decoder_backward(do, cache)
+    agree(f"encoder_decoder[{cell}] dx", dx, xt.grad)
+    for i, leaf in enumerate(leaves):
+        agree(f"encoder_decoder[{cell}] dstate0 part {i}", state_parts(cell, dh0)[i], leaf.grad[0])
 
 
 @pytest.mark.parametrize("cell", CELL_NAMES)
