@@ -560,6 +560,10 @@ BAD = [
     (lambda: R.stacked_forward(X, [np.zeros((2, 3))], [tuple(_p("lstm")[k] for k in ("Wx", "Wh", "b"))], "lstm"),
      r"state0s\[0\]"),
     (lambda: R.stacked_forward(X, [], [tuple(_p()[k] for k in ("U_xh", "W_hh", "b"))], "rnn"), "state0s"),
+    (lambda: R.stacked_forward(X, [np.zeros((2, 4))], [tuple(_p()[k] for k in ("U_xh", "W_hh", "b"))], "rnn"),
+     r"state0s\[0\]: h0"),                                                     # the cell's message, its layer first
+    (lambda: R.stacked_rnn_forward(X, np.zeros((2, 2, 3)), [tuple(_p()[k] for k in ("U_xh", "W_hh", "b"))] * 2),
+     r"layers\[1\]: U_xh"),                                                   # layer 1 reads H = 3, not D = 2
     (lambda: R.deep_transition_forward(X, np.zeros((2, 3)), R.init_deep_transition(2, 3, 2), skip=True), "params: missing W_hh"),
     (lambda: R.deep_transition_forward(X, np.zeros((2, 4)), R.init_deep_transition(2, 3, 2)), "h0"),
     (lambda: R.deep_transition_forward(np.zeros((3, 2, 5)), np.zeros((2, 3)), R.init_deep_transition(2, 3, 2)),
