@@ -8,31 +8,14 @@ import pytest
 import torch
 
 import rnn_ref as R
+from helpers import CELL_NAMES, agree, cell_state, check_backward, check_gradients, named, state_parts, tt
 
-TOL_NUM, TOL_TORCH = 1e-7, 1e-10
-F64 = torch.float64
 # (T_in, B, H_dec, H_enc, A): includes T_in = 1, B = 1, A = 1
 STEP_SHAPES = [(4, 3, 5, 6, 3), (1, 2, 3, 2, 4), (5, 1, 2, 3, 1)]
 STEP_IDS = ["T4B3", "T1B2", "T5B1A1"]
 # (T_in, T_out, B, D, H, K, A)
 MODEL_SHAPES = [(4, 3, 2, 3, 5, 6, 3), (1, 1, 1, 2, 2, 3, 2), (3, 5, 1, 1, 3, 4, 1)]
 MODEL_IDS = ["T4x3B2", "T1x1B1", "T3x5B1"]
-
-
-def num_check(f, inputs, grads, what):
-    for name, x in inputs.items():
-        assert grads[name].shape == x.shape, f"{what} d{name}: shape {grads[name].shape}, expected {x.shape}"
-        err = R.norm_rel_error(grads[name], R.numerical_gradient(f, x))
-        print(f"GRADCHECK {what} d{name} {err:.3e}")
-        assert err < TOL_NUM, f"{what} d{name}: normwise relative error {err:.3e} vs central differences"
-
-
-def agree(name, ours, theirs, tol=TOL_TORCH):
-    theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    assert np.shape(ours) == theirs.shape, f"{name}: shape {np.shape(ours)} vs torch {theirs.shape}"
-    err = R.norm_rel_error(ours, theirs)
-    print(f"ORACLE {name} {err:.3e}")
-    assert err < tol, f"{name}: normwise relative error {err:.3e} vs PyTorch"
 
 
 def step_inputs(rng, T_in, B, H_dec, H_enc, A, scale=0.7):
@@ -55,9 +38,9 @@ def test_attention_step_gradients(T_in, B, H_dec, H_enc, A):
     rng = np.random.default_rng(T_in * 10 + B)
     v = step_inputs(rng, T_in, B, H_dec, H_enc, A)
     dctx = rng.standard_normal((B, H_enc))
-    f = lambda: np.sum(R.additive_attention_forward(*v.values())[0] * dctx)  # noqa: E731
     g = R.additive_attention_backward(dctx, R.additive_attention_forward(*v.values())[2])
-    num_check(f, v, dict(zip(v, g)), "additive_attention_backward")
+    check_backward(lambda: R.additive_attention_forward(*v.values())[0], dctx, v, dict(zip(v, g)),
+                   "additive_attention_backward")
 
 
 @pytest.mark.parametrize("T_in,T_out,B,D,H,K,A", MODEL_SHAPES, ids=MODEL_IDS)
@@ -66,12 +49,37 @@ def test_attention_encoder_decoder_gradients(T_in, T_out, B, D, H, K, A):
     p, x, y_in, y_out, h0 = model_case(rng, T_in, T_out, B, D, H, K, A)
     loss, grads = R.attention_encoder_decoder_loss(x, y_in, y_out, h0, p)
     f = lambda: R.attention_encoder_decoder_loss(x, y_in, y_out, h0, p)[0]  # noqa: E731
-    num_check(f, p, grads, "attention_encoder_decoder_loss")
+    check_gradients(f, p, grads, "attention_encoder_decoder_loss")
     o, _, cache = R.attention_encoder_decoder_forward(x, y_in, h0, p)
     do = rng.standard_normal(o.shape)
     dx, dh0, _ = R.attention_encoder_decoder_backward(do, cache)
-    f = lambda: np.sum(R.attention_encoder_decoder_forward(x, y_in, h0, p)[0] * do)  # noqa: E731
-    num_check(f, {"x": x, "h0": h0}, {"x": dx, "h0": dh0}, "attention_encoder_decoder_backward")
+    check_backward(lambda: R.attention_encoder_decoder_forward(x, y_in, h0, p)[0], do, {"x": x, "h0": h0},
+                   {"x": dx, "h0": dh0}, "attention_encoder_decoder_backward")
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_attention_encoder_decoder_gradients_with_every_cell(cell):
+    """The encoder and the decoder may be any registered cell; the decoder starts from the encoder's whole
+    final state ((h, c) for the LSTM), so the encoder's initial state gets a gradient in every part."""
+    rng = np.random.default_rng(31)
+    T_in, T_out, B, D, H, K, A = 3, 2, 2, 2, 3, 4, 2
+    p = R.init_attention_encoder_decoder(D, H, K, A, seed=3, cell=cell)
+    assert list(p) == list(R.models.attention.attention_encoder_decoder_keys(cell))
+    p = {k: rng.standard_normal(v.shape) * 0.6 for k, v in p.items()}
+    x, h0 = rng.standard_normal((T_in, B, D)), cell_state(cell, B, H, rng, scale=0.5)
+    y_in, y_out = rng.integers(0, K, (T_out, B)), rng.integers(0, K, (T_out, B))
+    loss, grads = R.attention_encoder_decoder_loss(x, y_in, y_out, h0, p, cell)
+    check_gradients(lambda: R.attention_encoder_decoder_loss(x, y_in, y_out, h0, p, cell)[0], p, grads,
+                    f"attention_encoder_decoder_loss[{cell}]")
+    o, _, cache = R.attention_encoder_decoder_forward(x, y_in, h0, p, cell)
+    do = rng.standard_normal(o.shape)
+    dx, dh0, _ = R.attention_encoder_decoder_backward(do, cache)
+    check_backward(lambda: R.attention_encoder_decoder_forward(x, y_in, h0, p, cell)[0], do,
+                   {"x": x, **named("h0_", state_parts(cell, h0))}, {"x": dx, **named("h0_", state_parts(cell, dh0))},
+                   f"attention_encoder_decoder_backward[{cell}]")
+    out, alpha = R.attention_greedy_decode(x, h0, p, 0, 3, cell)
+    o, alpha_tf, _ = R.attention_encoder_decoder_forward(x, np.vstack([np.zeros((1, B), int), out[:-1]]), h0, p, cell)
+    assert np.array_equal(out, o.argmax(axis=2)) and np.allclose(alpha, alpha_tf)
 
 
 def test_criterion_rejects_a_dropped_term():
@@ -86,10 +94,6 @@ def test_criterion_rejects_a_dropped_term():
 
 
 # ---------------------------------------------------------------- PyTorch
-
-def tt(a):
-    return torch.tensor(np.asarray(a), dtype=F64, requires_grad=True)
-
 
 def torch_attention(s, h_enc, W_s, W_h, v):
     """Bahdanau's score in torch: e_j = v . tanh(s W_s + h_j W_h), softmax over the input positions."""

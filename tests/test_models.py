@@ -2,36 +2,22 @@
 deep transition, deep transition with skip), the shapes of problem (aligned many-to-many, many-to-one with any
 cell for classification and regression, one-to-many) and the bidirectional wrapper's input checks.
 
-Gradients: central differences in float64, normwise relative error (rnn_ref.norm_rel_error) below 1e-7 for
-every input and parameter (see test_core_gradients.py for why this criterion separates right from wrong).
+Every model that takes a cell is tested with every registered cell (rnn_ref.cells.CELLS), so a new cell is covered
+by its registry entry alone. Gradients: central differences in float64 (tests/helpers.py: normwise relative error
+below 1e-7 for every input, state and parameter), and PyTorch where a torch.nn module computes the same.
+The composites' caches are named and checked: a wrong cache or a wrong upstream gradient is a ValueError that names it.
 """
 import numpy as np
 import pytest
 
 import rnn_ref as R
-
-TOL = 1e-7
-CELL_NAMES = {"rnn": ("U_xh", "W_hh", "b"), "lstm": ("Wx", "Wh", "b"), "gru": ("Wx", "Wh", "bx", "bh")}
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def check_all(f, inputs, grads, what):
-    """Central differences of the scalar f() for every array in inputs against grads (same keys)."""
-    for name, x in inputs.items():
-        assert grads[name].shape == x.shape, f"{what} d{name}: shape {grads[name].shape}, expected {x.shape}"
-        err = R.norm_rel_error(grads[name], R.numerical_gradient(f, x))
-        print(f"GRADCHECK {what} d{name} {err:.3e}")
-        assert err < TOL, f"{what} d{name}: normwise relative error {err:.3e} vs central differences"
+from helpers import CELL_NAMES, TORCH_CELLS, agree, cell_params, cell_state, check_backward, check_gradients, named, \
+    state_parts, torch_module_with, torch_state, tt
+from rnn_ref.cells import get_cell
 
 
-def cell_tuple(rng, cell, D, H, scale=0.5):
-    G = GATES[cell]
-    shapes = [(D, G * H), (H, G * H)] + [(G * H,)] * (len(CELL_NAMES[cell]) - 2)
-    return tuple(rng.standard_normal(s) * scale for s in shapes)
-
-
-def state(rng, cell, B, H):
-    return (rng.standard_normal((B, H)), rng.standard_normal((B, H))) if cell == "lstm" else rng.standard_normal((B, H))
+def cell_tuple(rng, cell, D, H):
+    return tuple(cell_params(cell, D, H, rng).values())
 
 
 # ------------------------------------------------------------------------------------------- truncated BPTT
@@ -98,7 +84,7 @@ def test_tbptt_truncated_gradient_by_central_differences():
         return sum(R.char_lm_loss(p, inputs[s:s + k], targets[s:s + k], st)[0]
                    for s, st in zip(range(0, 7, k), starts))
     _, grads, _ = R.tbptt_grads(R.char_lm_loss, p, inputs, targets, h0, k)
-    check_all(surrogate, p, grads, "tbptt_grads")
+    check_gradients(surrogate, p, grads, "tbptt_grads")
 
 
 def test_tbptt_train_updates_once_per_window():
@@ -123,7 +109,7 @@ def test_tbptt_train_updates_once_per_window():
 
 # ------------------------------------------------------------------------------------------- 2-D RNN (ReNet)
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
 def test_grid_rnn_gradients(cell):
     rng = np.random.default_rng(3)
     R_, C, B, D, H1, H2 = 3, 2, 2, 2, 2, 3
@@ -135,12 +121,12 @@ def test_grid_rnn_gradients(cell):
     dx, dp = R.grid_rnn_backward(dout, cache)
     inputs, grads = {"x": x}, {"x": dx}
     for d in R.models.grid2d.DIRECTIONS:
-        for i, (w, g) in enumerate(zip(params[d], dp[d])):
-            inputs[f"{d}{i}"], grads[f"{d}{i}"] = w, g
-    check_all(lambda: np.sum(R.grid_rnn_forward(x, params, cell)[0] * dout), inputs, grads, f"grid_rnn[{cell}]")
+        inputs.update(named(d, params[d]))
+        grads.update(named(d, dp[d]))
+    check_backward(lambda: R.grid_rnn_forward(x, params, cell)[0], dout, inputs, grads, f"grid_rnn[{cell}]")
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
 def test_grid_rnn_every_output_sees_every_pixel(cell):
     rng = np.random.default_rng(4)
     R_, C, B, D = 4, 5, 2, 3
@@ -191,61 +177,44 @@ def test_stacked_forward_with_rnn_cell_equals_stacked_rnn():
         assert all(np.array_equal(u, v) for u, v in zip(a, b))
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
 def test_stacked_gradients(cell):
     rng = np.random.default_rng(7)
     T, B, D, H1, H2 = 3, 2, 2, 3, 2
     layers = [cell_tuple(rng, cell, D, H1), cell_tuple(rng, cell, H1, H2)]  # different sizes per layer
-    s0 = [state(rng, cell, B, H1), state(rng, cell, B, H2)]
+    s0 = [cell_state(cell, B, H1, rng), cell_state(cell, B, H2, rng)]
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, H2))
     h, cache = R.stacked_forward(x, s0, layers, cell)
     dx, ds, dl = R.stacked_backward(dh, cache)
     inputs, grads = {"x": x}, {"x": dx}
     for l in range(2):
-        for i, (w, g) in enumerate(zip(layers[l], dl[l])):
-            inputs[f"L{l}p{i}"], grads[f"L{l}p{i}"] = w, g
-        for i, (s, g) in enumerate(zip(s0[l] if cell == "lstm" else (s0[l],), ds[l] if cell == "lstm" else (ds[l],))):
-            inputs[f"L{l}s{i}"], grads[f"L{l}s{i}"] = s, g
-    check_all(lambda: np.sum(R.stacked_forward(x, s0, layers, cell)[0] * dh), inputs, grads, f"stacked[{cell}]")
+        inputs.update(named(f"L{l}p", layers[l]), **named(f"L{l}s", state_parts(cell, s0[l])))
+        grads.update(named(f"L{l}p", dl[l]), **named(f"L{l}s", state_parts(cell, ds[l])))
+    check_backward(lambda: R.stacked_forward(x, s0, layers, cell)[0], dh, inputs, grads, f"stacked[{cell}]")
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", TORCH_CELLS)
 def test_stacked_matches_torch_two_layers(cell):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(8)
     T, B, D, H = 5, 3, 4, 6
-    torch.manual_seed(0)
-    module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](D, H, num_layers=2).double()
-    layers = []
-    for l in range(2):
-        Wx = getattr(module, f"weight_ih_l{l}").detach().numpy().T.copy()
-        Wh = getattr(module, f"weight_hh_l{l}").detach().numpy().T.copy()
-        bi = getattr(module, f"bias_ih_l{l}").detach().numpy().copy()
-        bh = getattr(module, f"bias_hh_l{l}").detach().numpy().copy()
-        layers.append((Wx, Wh, bi + bh) if cell == "lstm" else (Wx, Wh, bi, bh))
-    x = rng.standard_normal((T, B, D))
-    h0 = rng.standard_normal((2, B, H))
-    c0 = rng.standard_normal((2, B, H))
-    dh = rng.standard_normal((T, B, H))
-    xt = torch.tensor(x, requires_grad=True)
-    h0t = torch.tensor(h0, requires_grad=True)
-    c0t = torch.tensor(c0, requires_grad=True)
-    out, _ = module(xt, (h0t, c0t) if cell == "lstm" else h0t)
+    layers = [cell_tuple(rng, cell, D, H), cell_tuple(rng, cell, H, H)]
+    module = torch_module_with(cell, layers)
+    x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, H))
+    s0 = [cell_state(cell, B, H, rng) for _ in range(2)]
+    parts = [np.stack([state_parts(cell, s)[i] for s in s0]) for i in range(len(get_cell(cell).state))]
+    xt, parts_t = torch.tensor(x, requires_grad=True), [torch.tensor(a, requires_grad=True) for a in parts]
+    out, _ = module(xt, tuple(parts_t) if len(parts_t) > 1 else parts_t[0])
     (out * torch.tensor(dh)).sum().backward()
-    s0 = [(h0[l], c0[l]) for l in range(2)] if cell == "lstm" else [h0[l] for l in range(2)]
     h, cache = R.stacked_forward(x, s0, layers, cell)
     dx, ds, dl = R.stacked_backward(dh, cache)
-    print(f"TORCH_STACKED {cell} h {R.rel_error(h, out.detach().numpy()):.1e} dx {R.rel_error(dx, xt.grad.numpy()):.1e} "
-          f"dWh0 {R.rel_error(dl[0][1], module.weight_hh_l0.grad.numpy().T):.1e}")
-    assert R.rel_error(h, out.detach().numpy()) < 1e-10
-    assert R.rel_error(dx, xt.grad.numpy()) < 1e-10
-    dh0 = np.stack([s[0] if cell == "lstm" else s for s in ds])
-    assert R.rel_error(dh0, h0t.grad.numpy()) < 1e-10
-    if cell == "lstm":
-        assert R.rel_error(np.stack([s[1] for s in ds]), c0t.grad.numpy()) < 1e-10
+    agree(f"stacked[{cell}] h", h, out)
+    agree(f"stacked[{cell}] dx", dx, xt.grad)
+    for i, pt in enumerate(parts_t):
+        agree(f"stacked[{cell}] dstate0s part {i}", np.stack([state_parts(cell, d)[i] for d in ds]), pt.grad)
     for l in range(2):
-        assert R.rel_error(dl[l][0], getattr(module, f"weight_ih_l{l}").grad.numpy().T) < 1e-10
-        assert R.rel_error(dl[l][1], getattr(module, f"weight_hh_l{l}").grad.numpy().T) < 1e-10
+        agree(f"stacked[{cell}] layer {l} input weight", dl[l][0], getattr(module, f"weight_ih_l{l}").grad.T)
+        agree(f"stacked[{cell}] layer {l} recurrent weight", dl[l][1], getattr(module, f"weight_hh_l{l}").grad.T)
 
 
 @pytest.mark.parametrize("skip", [False, True])
@@ -258,11 +227,11 @@ def test_deep_transition_gradients(skip, T, B):
     y = rng.integers(0, K, size=(T, B))
     loss, grads = R.deep_transition_loss(x, h0, p, y, skip)
     assert set(grads) == set(p) and ("W_hh" in p) == skip
-    check_all(lambda: R.deep_transition_loss(x, h0, p, y, skip)[0], p, grads, f"deep_transition[skip={skip}]")
+    check_gradients(lambda: R.deep_transition_loss(x, h0, p, y, skip)[0], p, grads, f"deep_transition[skip={skip}]")
     do = rng.standard_normal((T, B, K))
     dx, dh0, _ = R.deep_transition_backward(do, R.deep_transition_forward(x, h0, p, skip)[1])
-    check_all(lambda: np.sum(R.deep_transition_forward(x, h0, p, skip)[0] * do), {"x": x, "h0": h0},
-              {"x": dx, "h0": dh0}, f"deep_transition[skip={skip}]")
+    check_backward(lambda: R.deep_transition_forward(x, h0, p, skip)[0], do, {"x": x, "h0": h0},
+                   {"x": dx, "h0": dh0}, f"deep_transition[skip={skip}]")
 
 
 def test_deep_transition_matches_its_formula_step_by_step():
@@ -286,18 +255,18 @@ def model(cell, D, H, K, seed=0):
     return {k: v * 2.0 for k, v in p.items()}  # larger weights: a more demanding check
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
 def test_many_to_many_gradients(cell):
     rng = np.random.default_rng(11)
     T, B, D, H, K = 4, 2, 3, 3, 4
     p = model(cell, D, H, K)
     x, y = rng.standard_normal((T, B, D)), rng.integers(0, K, size=(T, B))
-    s0 = state(rng, cell, B, H)
+    s0 = cell_state(cell, B, H, rng)
     loss, grads = R.many_to_many_loss(x, s0, p, y, cell)
-    check_all(lambda: R.many_to_many_loss(x, s0, p, y, cell)[0], p, grads, f"many_to_many[{cell}]")
+    check_gradients(lambda: R.many_to_many_loss(x, s0, p, y, cell)[0], p, grads, f"many_to_many[{cell}]")
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
 @pytest.mark.parametrize("kind", ["classifier", "regression"])
 def test_sequence_head_gradients(cell, kind):
     rng = np.random.default_rng(12)
@@ -308,7 +277,7 @@ def test_sequence_head_gradients(cell, kind):
     y = rng.integers(0, K, size=B) if kind == "classifier" else rng.standard_normal((B, K))
     f = R.sequence_classifier_loss if kind == "classifier" else R.sequence_regression_loss
     loss, grads = f(x, None, p, y, cell)
-    check_all(lambda: f(x, None, p, y, cell)[0], p, grads, f"sequence_{kind}[{cell}]")
+    check_gradients(lambda: f(x, None, p, y, cell)[0], p, grads, f"sequence_{kind}[{cell}]")
 
 
 def test_sequence_classifier_with_rnn_equals_many_to_one():
@@ -347,11 +316,10 @@ def test_one_to_many_gradients(mode):
     y_out = rng.integers(0, K, size=(T, B))
     y_in = np.vstack([np.zeros((1, B), int), y_out[:-1]])  # teacher forcing, start token 0
     loss, grads = R.one_to_many_loss(v, y_in, y_out, p, mode)
-    check_all(lambda: R.one_to_many_loss(v, y_in, y_out, p, mode)[0], p, grads, f"one_to_many[{mode}]")
+    check_gradients(lambda: R.one_to_many_loss(v, y_in, y_out, p, mode)[0], p, grads, f"one_to_many[{mode}]")
     do = rng.standard_normal((T, B, K))
     dv, _ = R.one_to_many_backward(do, R.one_to_many_forward(v, y_in, p, mode)[1])
-    check_all(lambda: np.sum(R.one_to_many_forward(v, y_in, p, mode)[0] * do), {"v": v}, {"v": dv},
-              f"one_to_many[{mode}]")
+    check_backward(lambda: R.one_to_many_forward(v, y_in, p, mode)[0], do, {"v": v}, {"v": dv}, f"one_to_many[{mode}]")
 
 
 @pytest.mark.parametrize("mode", ["h0", "every"])
@@ -368,6 +336,205 @@ def test_one_to_many_generation_feeds_back_its_own_tokens(mode):
     a = R.one_to_many_generate(v, p, 7, 0, mode, temperature=1.0, rng=5)
     b = R.one_to_many_generate(v, p, 7, 0, mode, temperature=1.0, rng=5)
     assert np.array_equal(a, b) and (a != gen).any()
+
+
+# ------------------------------------------------------------------------------------------- bidirectional
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_bidirectional_gradients(cell):
+    rng = np.random.default_rng(17)
+    T, B, D, H = 4, 2, 3, 2
+    pf, pb = cell_tuple(rng, cell, D, H), cell_tuple(rng, cell, D, H)
+    sf, sb = cell_state(cell, B, H, rng), cell_state(cell, B, H, rng)
+    x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
+    h, cache = R.bidirectional_forward(x, sf, sb, pf, pb, cell)
+    assert h.shape == (T, B, 2 * H)
+    dx, dsf, dsb, dpf, dpb = R.bidirectional_backward(dh, cache)
+    inputs = {"x": x, **named("pf", pf), **named("pb", pb), **named("sf", state_parts(cell, sf)),
+              **named("sb", state_parts(cell, sb))}
+    grads = {"x": dx, **named("pf", dpf), **named("pb", dpb), **named("sf", state_parts(cell, dsf)),
+             **named("sb", state_parts(cell, dsb))}
+    check_backward(lambda: R.bidirectional_forward(x, sf, sb, pf, pb, cell)[0], dh, inputs, grads,
+                   f"bidirectional[{cell}]")
+
+
+@pytest.mark.parametrize("cell", TORCH_CELLS)
+def test_bidirectional_matches_torch(cell):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(22)
+    T, B, D, H = 5, 3, 4, 3
+    pf, pb = cell_tuple(rng, cell, D, H), cell_tuple(rng, cell, D, H)
+    sf, sb = cell_state(cell, B, H, rng), cell_state(cell, B, H, rng)
+    x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
+    module = torch_module_with(cell, [pf], reverse=[pb])
+    xt = tt(x)
+    leaves = [tt(np.stack([f, b])) for f, b in zip(state_parts(cell, sf), state_parts(cell, sb))]  # (2, B, H)
+    out, _ = module(xt, tuple(leaves) if len(leaves) > 1 else leaves[0])
+    (out * torch.from_numpy(dh)).sum().backward()
+    h, cache = R.bidirectional_forward(x, sf, sb, pf, pb, cell)
+    dx, dsf, dsb, dpf, dpb = R.bidirectional_backward(dh, cache)
+    agree(f"bidirectional[{cell}] h", h, out)
+    agree(f"bidirectional[{cell}] dx", dx, xt.grad)
+    for i, leaf in enumerate(leaves):
+        agree(f"bidirectional[{cell}] dstate0 part {i}",
+              np.stack([state_parts(cell, dsf)[i], state_parts(cell, dsb)[i]]), leaf.grad)
+    for suffix, dp in (("", dpf), ("_reverse", dpb)):
+        agree(f"bidirectional[{cell}] dweight_ih{suffix}", dp[0], getattr(module, f"weight_ih_l0{suffix}").grad.T)
+        agree(f"bidirectional[{cell}] dweight_hh{suffix}", dp[1], getattr(module, f"weight_hh_l0{suffix}").grad.T)
+
+
+# ------------------------------------------------------------------------------------------- encoder-decoder
+
+def test_encoder_decoder_keys():
+    assert R.models.architectures.encoder_decoder_keys("rnn") == R.models.architectures.ENCODER_DECODER == (
+        "U_enc", "W_enc", "b_enc", "U_dec", "W_dec", "b_dec", "V_ho", "b_y")
+    assert R.models.architectures.encoder_decoder_keys("lstm")[:3] == ("Wx_enc", "Wh_enc", "b_enc")
+    for cell in CELL_NAMES:
+        keys = R.models.architectures.encoder_decoder_keys(cell)
+        assert len(set(keys)) == len(keys) == 2 * len(get_cell(cell).params) + 2, keys
+        assert list(R.init_encoder_decoder(3, 4, 5, cell=cell)) == list(keys)
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_encoder_decoder_gradients(cell):
+    rng = np.random.default_rng(18)
+    T_in, T_out, B, D, H, K = 3, 4, 2, 3, 3, 5
+    p = {k: v + 0.5 * rng.standard_normal(v.shape) for k, v in R.init_encoder_decoder(D, H, K, 1, cell).items()}
+    x, h0 = rng.standard_normal((T_in, B, D)), cell_state(cell, B, H, rng, scale=0.5)
+    y_in, y_out = rng.integers(0, K, (T_out, B)), rng.integers(0, K, (T_out, B))
+    loss, grads = R.encoder_decoder_loss(x, y_in, y_out, h0, p, cell)
+    assert list(grads) == list(p)
+    check_gradients(lambda: R.encoder_decoder_loss(x, y_in, y_out, h0, p, cell)[0], p, grads,
+                    f"encoder_decoder_loss[{cell}]")
+    o, cache = R.encoder_decoder_forward(x, y_in, h0, p, cell)
+    do = rng.standard_normal(o.shape)
+    dx, dh0, _ = R.encoder_decoder_backward(do, cache)
+    check_backward(lambda: R.encoder_decoder_forward(x, y_in, h0, p, cell)[0], do,
+                   {"x": x, **named("h0_", state_parts(cell, h0))}, {"x": dx, **named("h0_", state_parts(cell, dh0))},
+                   f"encoder_decoder_backward[{cell}]")
+
+
+@pytest.mark.parametrize("cell", TORCH_CELLS)
+def test_encoder_decoder_matches_torch(cell):
+    """Two torch.nn modules of the cell: the decoder starts from the encoder's h_n (and c_n for the LSTM)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(23)
+    T_in, T_out, B, D, H, K = 4, 3, 2, 3, 4, 5
+    c = get_cell(cell)
+    p = {k: v + 0.5 * rng.standard_normal(v.shape) for k, v in R.init_encoder_decoder(D, H, K, 2, cell).items()}
+    keys, n = R.models.architectures.encoder_decoder_keys(cell), len(c.params)
+    x, h0 = rng.standard_normal((T_in, B, D)), cell_state(cell, B, H, rng, scale=0.5)
+    y_in, y_out = rng.integers(0, K, (T_out, B)), rng.integers(0, K, (T_out, B))
+    enc = torch_module_with(cell, [tuple(p[k] for k in keys[:n])])
+    dec = torch_module_with(cell, [tuple(p[k] for k in keys[n:2 * n])])
+    xt, (s0, leaves), V_ho, b_y = tt(x), torch_state(cell, h0), tt(p["V_ho"]), tt(p["b_y"])
+    _, final = enc(xt, s0)
+    h_dec, _ = dec(torch.nn.functional.one_hot(torch.from_numpy(y_in), K).double(), final)
+    o = h_dec @ V_ho + b_y
+    loss_t = torch.nn.functional.cross_entropy(o.reshape(-1, K), torch.from_numpy(y_out).reshape(-1),
+                                               reduction="sum") / B
+    loss_t.backward()
+    loss, grads = R.encoder_decoder_loss(x, y_in, y_out, h0, p, cell)
+    agree(f"encoder_decoder[{cell}] loss", loss, loss_t)
+    agree(f"encoder_decoder[{cell}] dV_ho", grads["V_ho"], V_ho.grad)
+    for module, part in ((enc, keys[:n]), (dec, keys[n:2 * n])):
+        agree(f"encoder_decoder[{cell}] d{part[0]}", grads[part[0]], module.weight_ih_l0.grad.T)
+        agree(f"encoder_decoder[{cell}] d{part[1]}", grads[part[1]], module.weight_hh_l0.grad.T)
+    o_ref, cache = R.encoder_decoder_forward(x, y_in, h0, p, cell)
+    _, do = R.softmax_cross_entropy(o_ref, y_out)
+    dx, dh0, _ = R.encoder_decoder_backward(do, cache)
+    agree(f"encoder_decoder[{cell}] dx", dx, xt.grad)
+    for i, leaf in enumerate(leaves):
+        agree(f"encoder_decoder[{cell}] dstate0 part {i}", state_parts(cell, dh0)[i], leaf.grad[0])
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_encoder_decoder_decoder_starts_from_the_whole_final_state(cell):
+    """The decoder's first state follows from the encoder's final state, every part of it: run by hand, the
+    decoder started from final_state gives the model's logits; started from h alone (c = 0), it would not."""
+    rng = np.random.default_rng(19)
+    c = get_cell(cell)
+    p = R.init_encoder_decoder(2, 3, 4, 2, cell)
+    x, y_in = rng.standard_normal((3, 2, 2)), rng.integers(0, 4, (2, 2))
+    h0 = c.zero_state(2, 3)
+    keys = R.models.architectures.encoder_decoder_keys(cell)
+    n = len(c.params)
+    enc, dec = tuple(p[k] for k in keys[:n]), tuple(p[k] for k in keys[n:2 * n])
+    h_enc, enc_cache = c.run_forward(x, h0, enc)
+    s0 = R.models.architectures.final_state(c, h_enc, enc_cache)
+    h_dec, _ = c.run_forward(R.one_hot(y_in, 4), s0, dec)
+    o, _ = R.encoder_decoder_forward(x, y_in, h0, p, cell)
+    np.testing.assert_array_equal(o, h_dec @ p["V_ho"] + p["b_y"])
+    np.testing.assert_array_equal(state_parts(cell, s0)[0], h_enc[-1])
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_encoder_decoder_generate_with_every_cell(cell):
+    """Greedy free-running decoding = teacher forcing on its own output, each token the argmax."""
+    rng = np.random.default_rng(27)
+    p = {k: 2 * rng.standard_normal(v.shape) for k, v in R.init_encoder_decoder(3, 4, 7, 2, cell).items()}
+    x, h0 = rng.standard_normal((4, 3, 3)), cell_state(cell, 3, 4, rng, scale=0.3)
+    out = R.encoder_decoder_generate(x, h0, p, 6, 0, cell)
+    o, _ = R.encoder_decoder_forward(x, np.vstack([np.zeros((1, 3), int), out[:-1]]), h0, p, cell)
+    assert out.shape == (6, 3) and out.dtype == np.int64
+    assert np.array_equal(out, o.argmax(axis=2)) and len(np.unique(out)) > 1
+
+
+# ------------------------------------------------------------------------------------------- named caches
+
+def _small(seed=20):
+    """One valid forward of every composite: {backward name: (backward, producer, dout, cache)}."""
+    rng = np.random.default_rng(seed)
+    T, B, D, H, K = 3, 2, 2, 3, 4
+    x = rng.standard_normal((T, B, D))
+    rnn = cell_tuple(rng, "rnn", D, H)
+    h0 = np.zeros((B, H))
+    ed = R.init_encoder_decoder(D, H, K)
+    tag = R.init_tagger(D, H, K, bidirectional=True)
+    made = {
+        "bidirectional_backward": (R.bidirectional_forward(x, h0, h0, rnn, rnn)[1], (T, B, 2 * H)),
+        "stacked_backward": (R.stacked_forward(x, None, [rnn], "rnn")[1], (T, B, H)),
+        "stacked_rnn_backward": (R.stacked_rnn_forward(x, h0[None], [rnn])[1], (T, B, H)),
+        "grid_rnn_backward": (R.grid_rnn_forward(x[:, :, None], R.init_grid_rnn(D, 2, 2))[1], (T, B, 1, 4)),
+        "encoder_decoder_backward": (R.encoder_decoder_forward(x, np.zeros((2, B), int), h0, ed)[1], (2, B, K)),
+        "one_to_many_backward": (R.one_to_many_forward(x[0], np.zeros((T, B), int), R.init_one_to_many(D, H, K))[1],
+                                 (T, B, K)),
+        "tagger_backward": (R.tagger_forward(x, tag)[1], (T, B, K)),
+        "deep_transition_backward": (R.deep_transition_forward(x, h0, R.init_deep_transition(D, H, K))[1],
+                                     (T, B, K)),
+    }
+    return {name: (getattr(R.models.architectures, name, None) or getattr(R, name), cache, shape)
+            for name, (cache, shape) in made.items()}
+
+
+COMPOSITES = list(_small())
+WRONG = {"bidirectional_backward": "grid_rnn_backward", "encoder_decoder_backward": "rnn",
+         "grid_rnn_backward": "bidirectional_backward", "stacked_backward": "stacked_rnn_backward",
+         "stacked_rnn_backward": "stacked_backward", "one_to_many_backward": "tagger_backward",
+         "tagger_backward": "one_to_many_backward", "deep_transition_backward": "encoder_decoder_backward"}
+
+
+@pytest.mark.parametrize("name", COMPOSITES)
+def test_backward_takes_only_its_own_cache(name):
+    made = _small()
+    backward, cache, shape = made[name]
+    dout = np.ones(shape)
+    backward(dout, cache)                                  # the right cache works
+    producer = name.replace("_backward", "_forward")
+    other = (R.rnn_forward(np.ones((3, 2, 2)), np.zeros((2, 3)), *cell_tuple(np.random.default_rng(0), "rnn", 2, 3))[1]
+             if WRONG[name] == "rnn" else made[WRONG[name]][1])
+    for wrong in (other, tuple(cache), None):
+        with pytest.raises(ValueError, match=rf"^cache: expected the cache returned by {producer}, got "):
+            backward(dout, wrong)
+
+
+@pytest.mark.parametrize("name", COMPOSITES)
+def test_backward_names_a_wrong_upstream_gradient(name):
+    backward, cache, shape = _small()[name]
+    with pytest.raises(ValueError, match=r"^d\w+: expected"):
+        backward(np.ones((shape[0] + 1,) + shape[1:]), cache)   # one step too many
+    with pytest.raises(ValueError, match=r"^d\w+: expected"):
+        backward(np.ones(shape[:-1] + (shape[-1] + 1,)), cache)  # the wrong width
 
 
 # ------------------------------------------------------------------------------------------- bad input
@@ -393,6 +560,10 @@ BAD = [
     (lambda: R.stacked_forward(X, [np.zeros((2, 3))], [tuple(_p("lstm")[k] for k in ("Wx", "Wh", "b"))], "lstm"),
      r"state0s\[0\]"),
     (lambda: R.stacked_forward(X, [], [tuple(_p()[k] for k in ("U_xh", "W_hh", "b"))], "rnn"), "state0s"),
+    (lambda: R.stacked_forward(X, [np.zeros((2, 4))], [tuple(_p()[k] for k in ("U_xh", "W_hh", "b"))], "rnn"),
+     r"state0s\[0\]: h0"),                                                     # the cell's message, its layer first
+    (lambda: R.stacked_rnn_forward(X, np.zeros((2, 2, 3)), [tuple(_p()[k] for k in ("U_xh", "W_hh", "b"))] * 2),
+     r"layers\[1\]: U_xh"),                                                   # layer 1 reads H = 3, not D = 2
     (lambda: R.deep_transition_forward(X, np.zeros((2, 3)), R.init_deep_transition(2, 3, 2), skip=True), "params: missing W_hh"),
     (lambda: R.deep_transition_forward(X, np.zeros((2, 4)), R.init_deep_transition(2, 3, 2)), "h0"),
     (lambda: R.deep_transition_forward(np.zeros((3, 2, 5)), np.zeros((2, 3)), R.init_deep_transition(2, 3, 2)),

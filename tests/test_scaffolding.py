@@ -2,8 +2,8 @@
 the one- and two-directional taggers, the stacked model with an output layer, the encoder-decoder's init and
 greedy decoder, and the path lengths of the unrolled deep RNNs.
 
-Gradients: central differences (normwise relative error < 1e-7, as in test_core_gradients.py) and PyTorch's
-autograd on the same float64 weights (< 1e-10, as in test_torch_oracle.py), written out with torch operations.
+Gradients: central differences and PyTorch's autograd on the same float64 weights, written out with torch
+operations (the checks and tolerances of tests/helpers.py).
 """
 import numpy as np
 import pytest
@@ -11,24 +11,18 @@ import torch
 import torch.nn.functional as F
 
 import rnn_ref as R
+from helpers import agree, check_gradients, tt
 
 F64 = torch.float64
 
 
-def gradcheck(f, params, grads, what):
-    for name, x in params.items():
-        err = R.norm_rel_error(grads[name], R.numerical_gradient(f, x))
-        assert err < 1e-7, f"{what} d{name}: normwise relative error {err:.3e} vs central differences"
-
-
 def torch_check(loss_fn_torch, params, loss, grads, what):
-    tp = {k: torch.tensor(v, dtype=F64, requires_grad=True) for k, v in params.items()}
+    tp = {k: tt(v) for k, v in params.items()}
     tl = loss_fn_torch(tp)
     tl.backward()
     assert abs(tl.item() - loss) <= 1e-12 * max(1.0, abs(loss)), f"{what}: loss {loss} vs torch {tl.item()}"
     for k in params:
-        err = R.norm_rel_error(grads[k], tp[k].grad.numpy())
-        assert err < 1e-10, f"{what} d{k}: normwise relative error {err:.3e} vs PyTorch"
+        agree(f"{what} d{k}", grads[k], tp[k].grad)
 
 
 def torch_rnn(x, U, W, b, reverse=False):
@@ -58,7 +52,7 @@ def test_tagger_gradients(bidirectional, T, B, D, H, K, T_y):
     y = rng.integers(0, K, (T_y, B))
     loss, grads = R.tagger_loss(x, p, y)
     assert sorted(grads) == sorted(p)
-    gradcheck(lambda: R.tagger_loss(x, p, y)[0], p, grads, "tagger")
+    check_gradients(lambda: R.tagger_loss(x, p, y)[0], p, grads, "tagger")
     xt = torch.tensor(x)
 
     def torch_loss(tp):
@@ -108,7 +102,7 @@ def test_stacked_loss_gradients(T, B, D, H, K, L):
     x, y = rng.standard_normal((T, B, D)), rng.integers(0, K, (T, B))
     loss, grads = R.stacked_loss(x, p, y)
     assert sorted(grads) == sorted(p)
-    gradcheck(lambda: R.stacked_loss(x, p, y)[0], p, grads, "stacked")
+    check_gradients(lambda: R.stacked_loss(x, p, y)[0], p, grads, "stacked")
     np.testing.assert_allclose(R.stacked_predict(x, p).shape, (T, B, K))
 
     def torch_loss(tp):

@@ -1,9 +1,8 @@
 """The reference functions of the five 'what comes next' sections: initialisers (07b), embeddings and word
 vocabularies (06b), variable-length batches (08b), decoding (08c) and dropout with weight tying (10b).
 
-Each backward pass against central differences (normwise relative error < 1e-7, as in test_core_gradients.py)
-and against PyTorch autograd on the same float64 weights (< 1e-10, as in test_torch_oracle.py); each function
-on bad input (a ValueError whose message starts with the argument's name, as in test_bad_input.py).
+Each backward pass against central differences and against PyTorch autograd on the same float64 weights (the
+checks and tolerances of tests/helpers.py); each function on bad input (a ValueError whose message starts with the argument's name, as in test_bad_input.py).
 """
 import itertools
 import re
@@ -15,35 +14,14 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import rnn_ref as R
+from helpers import TORCH_TOL, agree, cell_params, check_gradients, tt
 from rnn_ref import torch_io
 
-GRAD_TOL, TORCH_TOL = 1e-7, 1e-10
 F64 = torch.float64
 
 
-def gradcheck(f, inputs, grads, what):
-    for name, x in inputs.items():
-        num = R.numerical_gradient(f, x)
-        assert grads[name].shape == x.shape, f"{what} d{name}: shape {grads[name].shape}, expected {x.shape}"
-        err = R.norm_rel_error(grads[name], num)
-        print(f"GRADCHECK {what} d{name} {err:.3e}")
-        assert err < GRAD_TOL, f"{what} d{name}: normwise relative error {err:.3e} vs central differences"
-
-
-def tt(a):
-    return torch.tensor(np.asarray(a), dtype=F64, requires_grad=True)
-
-
-def agree(name, ours, theirs, tol=TORCH_TOL):
-    theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    assert np.shape(ours) == theirs.shape, f"{name}: shape {np.shape(ours)} vs torch {theirs.shape}"
-    err = R.norm_rel_error(ours, theirs)
-    print(f"ORACLE {name} {err:.3e}")
-    assert err < tol, f"{name}: normwise relative error {err:.3e} vs PyTorch"
-
-
-def rnn_weights(rng, D, H, scale=0.5):
-    return rng.standard_normal((D, H)) * scale, rng.standard_normal((H, H)) * scale, rng.standard_normal(H) * scale
+def rnn_weights(rng, D, H):
+    return tuple(cell_params("rnn", D, H, rng).values())
 
 
 LENGTHS = [np.array([5, 3, 1, 4]), np.array([1]), np.array([2, 2])]   # includes B = 1, T = 1, no padding
@@ -87,7 +65,7 @@ def test_embedding_is_one_hot_times_E(shape, V, d):
     out, cache = R.embedding_forward(idx, E)
     np.testing.assert_allclose(out, R.one_hot(idx, V) @ E, rtol=0, atol=1e-15)
     dout = rng.standard_normal(out.shape)
-    gradcheck(lambda: np.sum(R.embedding_forward(idx, E)[0] * dout), {"E": E},
+    check_gradients(lambda: np.sum(R.embedding_forward(idx, E)[0] * dout), {"E": E},
               {"E": R.embedding_backward(dout, cache)}, "embedding_backward")
     # the matrix product's gradient: onehot^T @ dout
     oh = R.one_hot(idx, V).reshape(-1, V)
@@ -129,7 +107,7 @@ def test_masked_softmax_cross_entropy(lengths):
     m = R.length_mask(lengths, T)
     o, y = rng.standard_normal((T, B, K)) * 2, rng.integers(0, K, size=(T, B))
     loss, do = R.masked_softmax_cross_entropy(o, y, m)
-    gradcheck(lambda: R.masked_softmax_cross_entropy(o, y, m)[0], {"o": o}, {"o": do}, "masked_softmax_cross_entropy")
+    check_gradients(lambda: R.masked_softmax_cross_entropy(o, y, m)[0], {"o": o}, {"o": do}, "masked_softmax_cross_entropy")
     assert not do[m == 0].any()
     y_ignore = np.where(m == 1, y, -100)
     ot = tt(o)
@@ -153,7 +131,7 @@ def test_masked_rnn_gradients(lengths):
     f = lambda: np.sum(R.masked_rnn_forward(v["x"], m, v["h0"], v["U_xh"], v["W_hh"], v["b"])[0] * dh)
     h, cache = R.masked_rnn_forward(v["x"], m, v["h0"], U, W, b)
     g = R.masked_rnn_backward(dh, cache)
-    gradcheck(f, v, dict(zip(["x", "h0", "U_xh", "W_hh", "b"], g)), "masked_rnn_backward")
+    check_gradients(f, v, dict(zip(["x", "h0", "U_xh", "W_hh", "b"], g)), "masked_rnn_backward")
     # padding holds the state: h[T-1] is the last real state; all-ones mask is rnn_forward
     last, _ = R.last_state_forward(h, lengths)
     np.testing.assert_array_equal(h[-1], last)
@@ -168,7 +146,7 @@ def test_last_state_gradients(lengths):
     h = rng.standard_normal((T, B, H))
     dout = rng.standard_normal((B, H))
     out, cache = R.last_state_forward(h, lengths)
-    gradcheck(lambda: np.sum(R.last_state_forward(h, lengths)[0] * dout), {"h": h},
+    check_gradients(lambda: np.sum(R.last_state_forward(h, lengths)[0] * dout), {"h": h},
               {"h": R.last_state_backward(dout, cache)}, "last_state_backward")
 
 
@@ -269,7 +247,7 @@ def test_dropout_gradients_and_torch(variational):
     x, dout = rng.standard_normal((4, 3, 5)), rng.standard_normal((4, 3, 5))
     out, cache = R.dropout_forward(x, 0.4, rng=7, same_mask_over_time=variational)
     dx = R.dropout_backward(dout, cache)
-    gradcheck(lambda: np.sum(R.dropout_forward(x, 0.4, rng=7, same_mask_over_time=variational)[0] * dout),
+    check_gradients(lambda: np.sum(R.dropout_forward(x, 0.4, rng=7, same_mask_over_time=variational)[0] * dout),
               {"x": x}, {"x": dx}, "dropout_backward")
     kept = out != 0
     np.testing.assert_allclose(out[kept], x[kept] / 0.6, rtol=1e-14)
@@ -318,7 +296,7 @@ def test_embedding_lm_gradients(case):
     params, inputs, targets, h0, kw, _ = _lm_case(case, 40)
     loss, grads, _ = R.embedding_lm_loss(params, inputs, targets, h0, **kw)
     assert set(grads) == set(params)
-    gradcheck(lambda: R.embedding_lm_loss(params, inputs, targets, h0, **kw)[0], params, grads,
+    check_gradients(lambda: R.embedding_lm_loss(params, inputs, targets, h0, **kw)[0], params, grads,
               f"embedding_lm_loss {case}")
 
 

@@ -206,7 +206,7 @@ def test_stacked_matches_torch(T, B, D, H):
     h, cache = R.stacked_rnn_forward(x, h0s, layers)
     dx, dh0s, dlayers = R.stacked_rnn_backward(dh, cache)
     agree("stacked h", h, out)
-    agree("stacked h_T per layer", np.stack([c.h[-1] for c in cache]), hn)
+    agree("stacked h_T per layer", np.stack([c.h[-1] for c in cache.layers]), hn)
     agree("stacked dx", dx, xt.grad)
     agree("stacked dh0s", dh0s, h0t.grad)
     for l, dp in enumerate(dlayers):

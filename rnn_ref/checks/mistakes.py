@@ -782,12 +782,13 @@ BIDIRECTIONAL_FORWARD = [
 
 def _bi_bwd(m):
     def hyp(c):
-        from ..models.bidirectional import bidirectional_forward, cell_backward
-        _, (cell, cf, cb, H) = bidirectional_forward(*c.values())
+        from ..models.bidirectional import bidirectional_forward
+        _, bc = bidirectional_forward(*c.values())
+        cf, cb, H, cell_backward = bc.cache_f, bc.cache_b, bc.H, bc.cell.run_backward
         dh = c.arg("dh")
         dfh, dbh = (dh[:, :, H:], dh[:, :, :H]) if m == "swapped" else (dh[:, :, :H], dh[:, :, H:])
-        dx_f, ds_f, dp_f = cell_backward("rnn", dfh, cf)
-        dx_b, ds_b, dp_b = cell_backward("rnn", dbh if m == "dh_not_reversed" else dbh[::-1], cb)
+        dx_f, ds_f, dp_f = cell_backward(dfh, cf)
+        dx_b, ds_b, dp_b = cell_backward(dbh if m == "dh_not_reversed" else dbh[::-1], cb)
         dx = {"dx_not_reversed": dx_f + dx_b, "dx_forward_only": dx_f}.get(m, dx_f + dx_b[::-1])
         if m == "dparams_swapped":
             return dx, ds_f, ds_b, tuple(dp_b), tuple(dp_f)
@@ -842,7 +843,7 @@ def _stack_bwd(m):
     def hyp(c):
         from ..models.deep import stacked_rnn_forward
         from ..cells.rnn import rnn_backward
-        _, caches = stacked_rnn_forward(*c.values())
+        caches = stacked_rnn_forward(*c.values())[1].layers
         dh = c.arg("dh")
         dh0s, dl = [], []
         g = dh

@@ -22,7 +22,8 @@ PARAM_NAMES = ("U_xh", "W_hh", "b", "V_ho", "b_y")
 
 
 def init_char_lm(V, H, seed=0, scale=0.01):
-    """Small random weights (Karpathy's min-char-rnn uses 0.01) and zero biases, float64."""
+    """Small random weights (Karpathy's min-char-rnn uses 0.01) and zero biases, float64.
+    Derived in book/05_bptt.md, section "The derivation as code"."""
     rng = np.random.default_rng(seed)
     return {"U_xh": rng.standard_normal((V, H)) * scale, "W_hh": rng.standard_normal((H, H)) * scale,
             "b": np.zeros(H), "V_ho": rng.standard_normal((H, V)) * scale, "b_y": np.zeros(V)}
@@ -30,14 +31,16 @@ def init_char_lm(V, H, seed=0, scale=0.01):
 
 
 def one_hot(idx, V, dtype=np.float64):
-    """(T, B) integer indices -> (T, B, V) one-hot vectors."""
+    """(T, B) integer indices -> (T, B, V) one-hot vectors.
+    Derived in book/05_bptt.md, section "The derivation as code"."""
     out = np.zeros(idx.shape + (V,), dtype=dtype)
     np.put_along_axis(out, idx[..., None], 1.0, axis=-1)
     return out
 
 
 def char_inputs(inputs, V):
-    """inputs checked as a non-empty (T, B) array of character indices in [0, V): an int64 array."""
+    """inputs checked as a non-empty (T, B) array of character indices in [0, V): an int64 array.
+    Derived in book/06_char_lm.md, section "From one long text to training windows"."""
     inputs = np.asarray(inputs)
     if inputs.ndim != 2 or inputs.size == 0:
         raise ValueError(f"inputs: expected a non-empty (T, B) array of character indices, got shape {inputs.shape}")
@@ -47,7 +50,10 @@ def char_inputs(inputs, V):
 def char_lm_loss(params, inputs, targets, h0):
     """Loss (summed over time, mean over batch), gradients (a dict keyed like params) and the last hidden state.
 
-    inputs, targets (T, B) ints in [0, V); h0 (B, H).
+    Inputs: params U_xh (V, H), W_hh (H, H), b (H,), V_ho (H, V), b_y (V,); inputs, targets (T, B) ints in
+    [0, V); h0 (B, H).
+    Returns (loss, a float; grads, a dict keyed like params, shaped like them; h_last (B, H)).
+    Derived in book/05_bptt.md, section "The derivation as code".
     """
     p = check_params(params, PARAM_NAMES)
     V, H = p["U_xh"].shape
@@ -68,7 +74,8 @@ def char_lm_loss(params, inputs, targets, h0):
 
 
 def sgd_step(params, grads, lr):
-    """A new dict: params - lr * grads."""
+    """A new dict: params - lr * grads.
+    Derived in book/05_bptt.md, section "What the gradient is for: descent until convergence"."""
     lr = positive("lr", lr)
     return {k: params[k] - lr * grads[k] for k in params}
 
@@ -77,7 +84,8 @@ def char_lm_train_step(params, inputs, targets, h0, lr, max_norm):
     """One step of training: loss and gradients, clipping by global norm, an SGD update.
 
     Returns (new params, loss, last hidden state); the hidden state carries into the next window
-    (truncated BPTT: the state crosses the window boundary, the gradient does not)."""
+    (truncated BPTT: the state crosses the window boundary, the gradient does not).
+    Derived in book/06_char_lm.md, section "Training"."""
     loss, grads, h_last = char_lm_loss(params, inputs, targets, h0)
     grads, _ = clip_by_global_norm(grads, max_norm)
     return sgd_step(params, grads, lr), loss, h_last
@@ -88,6 +96,7 @@ def sample_index(o, temperature, u):
 
     u (B,) uniform numbers in [0, 1) make the draw deterministic: the result is the smallest k with
     cumsum(p)[k] > u. temperature 0 means greedy (argmax). Returns (B,) int64.
+    Derived in book/06_char_lm.md, section "Sampling, and what temperature does".
     """
     o = as_float_array("o", o, ndim=2)
     u = as_float_array("u", u, shape=(o.shape[0],))
@@ -104,7 +113,8 @@ def sample_index(o, temperature, u):
 
 
 def generate(params, seed_idx, n, temperature=1.0, h0=None, rng=None):
-    """Sample n characters after priming on seed_idx (a sequence of indices). Returns a list of n indices."""
+    """Sample n characters after priming on seed_idx (a sequence of indices). Returns a list of n indices.
+    Derived in book/06_char_lm.md, section "Sampling, and what temperature does"."""
     p = check_params(params, PARAM_NAMES)
     V, H = p["U_xh"].shape
     rng = np.random.default_rng(rng)
@@ -157,6 +167,7 @@ def train_char_lm(params, data, steps, seq_len=25, batch_size=1, optimizer="adag
     callback(step, loss_per_char, params), if given, runs at every report (to print or sample).
     h0 (batch_size, H): the state to start from (zeros if None); pos: the time step of the streams to start
     reading at. To continue training, pass result.params, result.opt_state, h0=result.h and pos=result.pos.
+    Derived in book/06_char_lm.md, section "Training".
     """
     p = check_params(params, PARAM_NAMES)
     H = p["W_hh"].shape[0]
@@ -203,7 +214,8 @@ def train_char_lm(params, data, steps, seq_len=25, batch_size=1, optimizer="adag
 def evaluate_char_lm(params, data, seq_len=100, batch_size=1):
     """The mean loss per character (nats) of predicting each next character of data (N,) int indices,
     reading it in windows of seq_len with the hidden state carried over (no gradients). perplexity() and
-    bits_per_char() convert it."""
+    bits_per_char() convert it.
+    Derived in book/06_char_lm.md, section "Loss, perplexity and bits per character"."""
     p = check_params(params, PARAM_NAMES)
     V, H = p["U_xh"].shape
     streams = _streams(data, batch_size, 1)

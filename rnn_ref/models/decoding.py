@@ -42,7 +42,8 @@ def _prime(p, prefix, h0):
 
 def sequence_log_prob(params, prefix, continuation, h0=None):
     """log p(continuation | prefix) under the model: the sum over its characters of log softmax(o_t)[y_t]
-    (natural log). prefix, continuation: 1-D sequences of indices (prefix non-empty). Returns a float."""
+    (natural log). prefix, continuation: 1-D sequences of indices (prefix non-empty). Returns a float.
+    Derived in book/08c_decoding.md, section "Greedy decoding and beam search"."""
     p = check_params(params, PARAMS)
     V = p["U_xh"].shape[0]
     h = _prime(p, prefix, h0)
@@ -63,6 +64,7 @@ def beam_search(params, prefix, n, beam_width, h0=None):
     At every step each kept continuation is extended by every character, and the beam_width extensions with
     the highest total log-probability are kept (ties: the lower index first). Returns a list of
     (continuation: list of n ints, log-probability: float), best first. beam_width = 1 is greedy decoding.
+    Derived in book/08c_decoding.md, section "Greedy decoding and beam search".
     """
     p = check_params(params, PARAMS)
     V = p["U_xh"].shape[0]
@@ -87,7 +89,8 @@ def scheduled_sampling_inputs(params, inputs, h0, p_sample, rng=None, temperatur
     probability p_sample, by a character drawn from the model's own prediction at the previous step (made
     from the mixed inputs so far). inputs[0] is always kept. h0 (B, H): the state before the window.
     temperature 0 takes the most likely character instead of sampling. rng: a Generator or an int seed.
-    Returns mixed (T, B) int64; train on char_lm_loss(params, mixed, targets, h0)."""
+    Returns mixed (T, B) int64; train on char_lm_loss(params, mixed, targets, h0).
+    Derived in book/08c_decoding.md, section "Scheduled sampling"."""
     p = check_params(params, PARAMS)
     V, H = p["U_xh"].shape
     inputs = char_inputs(inputs, V)

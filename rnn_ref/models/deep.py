@@ -2,7 +2,7 @@
 
 (a) Stacked recurrent layers: layer l reads the hidden states of layer l-1.
     stacked_rnn_* (vanilla RNN; layers is a list of (U_xh, W_hh, b) tuples, layer 0's U_xh is (D, H), the
-    others' (H, H)) and stacked_* (any cell: rnn, lstm or gru).
+    others' (H, H)) and stacked_* (any registered cell, rnn_ref.cells.CELLS).
 (b) Deep transition: one tanh hidden layer z_t inside the step, so that input-to-hidden, hidden-to-hidden
     and hidden-to-output are each a small MLP (Pascanu et al.'s DOT-RNN):
         z_t = tanh(x_t @ U_xz + h_{t-1} @ W_hz + b_z)        (B, Z)   the transition's hidden layer
@@ -16,94 +16,147 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._validate import as_float_array, as_targets, check_params
-from ..cells.rnn import rnn_backward, rnn_forward
+from .._validate import as_float_array, as_targets, cache_of, check_params
+from ..cells.registry import get_cell
 from ..training.loss import softmax_cross_entropy
-from .bidirectional import NUM_PARAMS, cell_backward, cell_forward
+
+# cell: the registered Cell; layers: the list of the layers' caches (their cell forward's), bottom first
+StackedCache = namedtuple("StackedCache", "cell layers")
+StackedRNNCache = namedtuple("StackedRNNCache", "layers")
 
 
-def stacked_rnn_forward(x, h0s, layers):
-    """x (T, B, D), h0s (L, B, H) -> the top layer's h (T, B, H), cache."""
-    if not isinstance(layers, (list, tuple)) or not layers:
-        raise ValueError("layers: expected a non-empty list of (U_xh, W_hh, b) tuples, one per layer")
-    x = as_float_array("x", x, ndim=3)
-    h0s = as_float_array("h0s", h0s, shape=(len(layers), x.shape[1], None))
+def _stack(c, x, state0s, layers, names):
+    """Layer l reads layer l-1's h; an error inside a layer is prefixed with names[0][l] (its state) or
+    names[1][l] (its parameters). Returns the top layer's h and the list of the layers' caches."""
     caches, inp = [], x
-    for l, (U_xh, W_hh, b) in enumerate(layers):
+    for l, params in enumerate(layers):
+        where = (f"{names[0]}[{l}]", f"{names[1]}[{l}]")
+        if state0s is None:
+            s0 = c.zero_state(x.shape[1], c.hidden_size(params, where[1]), x.dtype)
+        else:
+            s0 = state0s[l]
         try:
-            inp, cache = rnn_forward(inp, h0s[l], U_xh, W_hh, b)
-        except ValueError as e:  # say which layer: layer l > 0 reads the (T, B, H) states of layer l-1
-            raise ValueError(f"layers[{l}]: {e}") from None
+            inp, cache = c.run_forward(inp, s0, params, where)
+        except ValueError as e:
+            msg = str(e)
+            if not msg.startswith(where):   # the cell's own message names its argument: say which layer's
+                arg = msg.split(":")[0]
+                msg = f"{where[0] if arg in tuple(s + '0' for s in c.state) else where[1]}: {msg}"
+            raise ValueError(msg) from None
         caches.append(cache)
     return inp, caches
 
 
+def stacked_rnn_forward(x, h0s, layers):
+    """L stacked vanilla RNN layers: layer 0 reads x, layer l > 0 reads the states of layer l-1.
+
+    Inputs:
+    - x: (T, B, D) inputs
+    - h0s: (L, B, H) the layers' initial states
+    - layers: a list of L tuples (U_xh, W_hh, b): U_xh (D, H) for layer 0 and (H, H) above, W_hh (H, H), b (H,)
+
+    Returns a tuple of:
+    - h: (T, B, H) the top layer's states
+    - cache: StackedRNNCache (layers: the list of the layers' rnn_forward caches) for stacked_rnn_backward
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (a).
+    """
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ValueError("layers: expected a non-empty list of (U_xh, W_hh, b) tuples, one per layer")
+    x = as_float_array("x", x, ndim=3)
+    h0s = as_float_array("h0s", h0s, shape=(len(layers), x.shape[1], None))
+    h, caches = _stack(get_cell("rnn"), x, h0s, layers, ("h0s", "layers"))
+    return h, StackedRNNCache(caches)
+
+
 def stacked_rnn_backward(dh, cache):
-    """dh (T, B, H) on the top layer -> dx (T, B, D), dh0s (L, B, H), dlayers (list of (dU_xh, dW_hh, db))."""
-    dh0s, dlayers = [], []
-    for layer_cache in reversed(cache):
-        dh, dh0, dU, dW, db = rnn_backward(dh, layer_cache)  # a layer's dx is the gradient of the layer below
-        dh0s.append(dh0)
-        dlayers.append((dU, dW, db))
-    return dh, np.stack(dh0s[::-1]), dlayers[::-1]
+    """BPTT through the stack, top layer first: a layer's dx is the upstream gradient of the layer below.
+
+    Inputs:
+    - dh: (T, B, H) upstream gradient on the top layer's states
+    - cache: the StackedRNNCache returned by stacked_rnn_forward (anything else is a ValueError)
+
+    Returns a tuple of:
+    - dx: (T, B, D)
+    - dh0s: (L, B, H)
+    - dlayers: a list of L tuples (dU_xh, dW_hh, db), bottom first, shaped like layers
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (a).
+    """
+    caches = cache_of(cache, StackedRNNCache, "stacked_rnn_forward").layers
+    dx, dh0s, dlayers = _unstack(get_cell("rnn"), dh, caches)
+    return dx, np.stack(dh0s), dlayers
 
 
-def _zero_state(cell, B, H, dtype):
-    z = np.zeros((B, H), dtype)
-    return (z, z.copy()) if cell == "lstm" else z
+def _unstack(c, dh, caches):
+    """Backward through the layers, top first: a layer's dx is the gradient of the layer below. The top
+    layer's backward checks dh against its h."""
+    dstates, dlayers = [], []
+    for layer_cache in reversed(caches):
+        dh, ds, dp = c.run_backward(dh, layer_cache)
+        dstates.append(ds)
+        dlayers.append(dp)
+    return dh, dstates[::-1], dlayers[::-1]
 
 
 def stacked_forward(x, state0s, layers, cell="rnn"):
-    """Stacked layers of any cell. x (T, B, D) -> the top layer's h (T, B, H_top), cache.
+    """Stacked layers of any registered cell (what num_layers=2 means in PyTorch).
 
-    layers: a list of the cell's parameter tuples in API order, one per layer (rnn (U_xh, W_hh, b), lstm
-    (Wx, Wh, b), gru (Wx, Wh, bx, bh)); layer 0 reads x, layer l > 0 reads layer l-1's h, so its input
-    size is that layer's hidden size. state0s: a list of initial states (h0 (B, H), or (h0, c0) for the
-    LSTM), one per layer, or None for zeros.
+    Inputs:
+    - x: (T, B, D) inputs
+    - state0s: a list of L initial states in Cell.zero_state's form (h0 (B, H_l), or a tuple like the LSTM's
+      (h0, c0)), or None for zeros
+    - layers: a list of L parameter tuples in the cell's API order (Cell.params); layer 0's input weight is
+      (D, G*H_0), layer l's (H_{l-1}, G*H_l), its recurrent weight (H_l, G*H_l), its biases (G*H_l,)
+    - cell: a registered cell name or Cell
+
+    Returns a tuple of:
+    - h: (T, B, H_top) the top layer's states
+    - cache: StackedCache (the cell; layers: the list of the layers' caches, bottom first) for stacked_backward
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (a).
     """
     if not isinstance(layers, (list, tuple)) or not layers:
         raise ValueError("layers: expected a non-empty list of parameter tuples, one per layer")
     x = as_float_array("x", x, ndim=3)
     if state0s is not None and (not isinstance(state0s, (list, tuple)) or len(state0s) != len(layers)):
         raise ValueError(f"state0s: expected a list of {len(layers)} initial states (one per layer) or None")
-    if cell not in NUM_PARAMS:
-        raise ValueError(f"cell: expected one of {', '.join(NUM_PARAMS)}, got {cell!r}")
-    caches, inp = [], x
-    for l, params in enumerate(layers):
-        if not isinstance(params, (tuple, list)) or len(params) != NUM_PARAMS[cell]:
-            raise ValueError(f"layers[{l}]: expected the cell's parameter tuple ({NUM_PARAMS[cell]} arrays in "
-                             f"API order) for cell={cell!r}")
-        if state0s is None:
-            if np.ndim(params[1]) != 2:
-                raise ValueError(f"layers[{l}]: its second entry must be the recurrent weight matrix (H, ...)")
-            s0 = _zero_state(cell, x.shape[1], np.shape(params[1])[0], x.dtype)  # W_hh / Wh has H rows
-        else:
-            s0 = state0s[l]
-        inp, cache = cell_forward(cell, inp, s0, params, (f"state0s[{l}]", f"layers[{l}]"))
-        caches.append(cache)
-    return inp, (cell, caches)
+    c = get_cell(cell)
+    h, caches = _stack(c, x, state0s, layers, ("state0s", "layers"))
+    return h, StackedCache(c, caches)
 
 
 def stacked_backward(dh, cache):
-    """dh (T, B, H_top) on the top layer -> dx (T, B, D), dstate0s (list, one initial-state gradient per
-    layer: dh0, or (dh0, dc0) for the LSTM), dlayers (list of parameter-gradient tuples in API order)."""
-    cell, caches = cache
-    dstates, dlayers = [], []
-    for layer_cache in reversed(caches):
-        dh, ds, dp = cell_backward(cell, dh, layer_cache)  # a layer's dx is the gradient of the layer below
-        dstates.append(ds)
-        dlayers.append(tuple(dp))
-    return dh, dstates[::-1], dlayers[::-1]
+    """BPTT through the stack, top layer first.
+
+    Inputs:
+    - dh: (T, B, H_top) upstream gradient on the top layer's states
+    - cache: the StackedCache returned by stacked_forward (anything else is a ValueError)
+
+    Returns a tuple of:
+    - dx: (T, B, D)
+    - dstate0s: a list of L initial-state gradients in their form (dh0 (B, H_l), or a tuple like (dh0, dc0))
+    - dlayers: a list of L parameter-gradient tuples in the cell's API order, bottom first
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (a).
+    """
+    c, caches = cache_of(cache, StackedCache, "stacked_forward")
+    return _unstack(c, dh, caches)
 
 
 DEEP_TRANSITION = ("U_xz", "W_hz", "b_z", "W_zh", "b_h", "V_hq", "b_q", "V_qo", "b_y")
+# x, h0, p: the inputs and the checked parameters; z (T, B, Z), h (T, B, H), q (T*B, Q): every step's layers;
+# skip: whether W_hh joins h_{t-1} to h_t
 DTCache = namedtuple("DTCache", "x h0 p z h q skip")
 
 
 def init_deep_transition(D, H, K, Z=None, Q=None, skip=False, seed=0):
     """Parameters for deep_transition_forward: U_xz (D, Z), W_hz (H, Z), b_z (Z,), W_zh (Z, H), b_h (H,),
     V_hq (H, Q), b_q (Q,), V_qo (Q, K), b_y (K,), and W_hh (H, H) when skip. Z and Q default to H.
-    Weights from N(0, 1/fan_in), biases zero."""
+    Weights from N(0, 1/fan_in), biases zero; seed for numpy's default_rng.
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (b), (c).
+    """
     Z = H if Z is None else Z
     Q = H if Q is None else Q
     for name, v in (("D", D), ("H", H), ("K", K), ("Z", Z), ("Q", Q)):
@@ -134,8 +187,16 @@ def _dt_params(params, skip, D):
 def deep_transition_forward(x, h0, params, skip=False):
     """Deep transition RNN (b), or with skip=True the deep transition with a skip connection (c).
 
-    x (T, B, D), h0 (B, H); params as in init_deep_transition. Returns (logits o (T, B, K), cache); the
-    hidden states are cache.h (T, B, H).
+    Inputs:
+    - x: (T, B, D) inputs; h0: (B, H) initial state
+    - params: the dict of init_deep_transition (with W_hh (H, H) when skip)
+    - skip: False for (b), True for (c)
+
+    Returns a tuple of:
+    - o: (T, B, K) logits
+    - cache: DTCache (x, h0, params, z (T, B, Z), h (T, B, H), q (T*B, Q), skip); the hidden states are cache.h
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (b), (c).
     """
     x = as_float_array("x", x, ndim=3)
     T, B, D = x.shape
@@ -164,8 +225,20 @@ def deep_transition_forward(x, h0, params, skip=False):
 
 
 def deep_transition_backward(do, cache):
-    """do (T, B, K) -> dx (T, B, D), dh0 (B, H), grads (a dict keyed like params)."""
-    x, h0, p, z, h, q, skip = cache
+    """Backward through the deep output, then BPTT through the two-layer transition (both pre-activations of a
+    step are reached from h_{t-1}).
+
+    Inputs:
+    - do: (T, B, K) upstream gradient on the logits
+    - cache: the DTCache returned by deep_transition_forward (anything else is a ValueError)
+
+    Returns a tuple of:
+    - dx: (T, B, D); dh0: (B, H)
+    - grads: a dict keyed like params, each gradient shaped like its parameter
+
+    Derived in book/10_deep.md, section "Three ways to add depth" (b), (c).
+    """
+    x, h0, p, z, h, q, skip = cache_of(cache, DTCache, "deep_transition_forward")
     T, B, D = x.shape
     Z, H, K = z.shape[2], h.shape[2], p["b_y"].shape[0]
     do = as_float_array("do", do, shape=(T, B, K))
@@ -201,7 +274,9 @@ def deep_transition_backward(do, cache):
 
 def deep_transition_loss(x, h0, params, y, skip=False):
     """Cross-entropy of the deep-transition RNN's logits against y (T, B) ints (summed over time, averaged
-    over the batch). Returns (loss, grads dict keyed like params)."""
+    over the batch). x (T, B, D), h0 (B, H), params and skip as in deep_transition_forward.
+    Returns (loss, a float; grads, a dict keyed like params). Derived in book/10_deep.md, section "A task whose
+    update is an XOR"."""
     o, cache = deep_transition_forward(x, h0, params, skip)
     T, B, K = o.shape
     y = as_targets("y", y, (T, B), K)
@@ -213,7 +288,8 @@ def deep_transition_loss(x, h0, params, y, skip=False):
 def init_stacked(D, H, K, L, seed=0):
     """Parameters for stacked_loss: L stacked vanilla RNN layers of H units and an output layer on the top one.
     Keys U0 (D, H), W0 (H, H), b0 (H,), then U1 (H, H), W1, b1, ... up to layer L-1, V_ho (H, K), b_y (K,).
-    Weights N(0, 1/fan_in), biases zero."""
+    Weights N(0, 1/fan_in), biases zero; seed for numpy's default_rng.
+    Derived in book/10_deep.md, section "Three ways to add depth" (a)."""
     for name, v in (("D", D), ("H", H), ("K", K), ("L", L)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
             raise ValueError(f"{name}: expected a positive int, got {v!r}")
@@ -237,7 +313,8 @@ def _stacked_params(params):
 
 
 def stacked_predict(x, params):
-    """Logits of the stacked model at every step, from zero states: x (T, B, D) -> o (T, B, K)."""
+    """Logits of the stacked model at every step, from zero states: x (T, B, D), params as in init_stacked
+    -> o (T, B, K). Derived in book/10_deep.md, section "Three ways to add depth" (a)."""
     return _stacked_run(x, params)[0]
 
 
@@ -254,7 +331,9 @@ def _stacked_run(x, params):
 
 def stacked_loss(x, params, y):
     """Aligned many-to-many with a stacked RNN: cross-entropy of stacked_predict's logits against y (T, B) ints,
-    summed over time, averaged over the batch. Returns (loss, grads dict keyed like params)."""
+    summed over time, averaged over the batch. x (T, B, D), params as in init_stacked, y (T, B).
+    Returns (loss, a float; grads, a dict keyed like params). Derived in book/10_deep.md, section "Three ways to
+    add depth" (a), eq. eq-10-stacked."""
     o, (p, L, h, cache) = _stacked_run(x, params)
     T, B, K = o.shape
     loss, do = softmax_cross_entropy(o, as_targets("y", y, (T, B), K))
@@ -273,7 +352,9 @@ DEEP_VARIANTS = ("stacked", "deep transition", "skip")
 def unrolled_edges(variant, steps, layers=2):
     """The edges (a, b) of an unrolled deep RNN over time steps 0 .. steps-1; each edge is one affine map and a
     nonlinearity. Nodes are (name, t): ("x", t), ("h1", t) ... ("h<layers>", t), ("o", t) for "stacked";
-    ("x", t), ("z", t), ("h", t), ("q", t), ("o", t) for "deep transition" and "skip" (which adds h_{t-1} -> h_t)."""
+    ("x", t), ("z", t), ("h", t), ("q", t), ("o", t) for "deep transition" and "skip" (which adds h_{t-1} -> h_t).
+    Returns a list of ((name, t), (name, t)) pairs. Derived in book/10_deep.md, section "Path lengths through
+    time"."""
     if variant not in DEEP_VARIANTS:
         raise ValueError(f"variant: expected one of {', '.join(DEEP_VARIANTS)}, got {variant!r}")
     for name, v in (("steps", steps), ("layers", layers)):
@@ -297,7 +378,8 @@ def unrolled_edges(variant, steps, layers=2):
 
 def path_lengths(edges, src, dst):
     """(shortest, longest) number of edges on a path from src to dst in the acyclic graph `edges` (a list of
-    (a, b) pairs), by breadth-first search and by a memoised longest-path search; (None, None) if no path."""
+    (a, b) pairs), by breadth-first search and by a memoised longest-path search; (None, None) if no path.
+    Derived in book/10_deep.md, section "Path lengths through time"."""
     if not isinstance(edges, (list, tuple)) or not all(isinstance(e, tuple) and len(e) == 2 for e in edges):
         raise ValueError("edges: expected a list of (a, b) node pairs")
     succ = {}

@@ -21,7 +21,7 @@ from ..training.dropout import dropout_backward, dropout_forward
 from .masking import _mask, masked_rnn_backward, masked_rnn_forward, masked_softmax_cross_entropy
 from ..cells.rnn import rnn_backward, rnn_forward
 
-EmbeddingCache = namedtuple("EmbeddingCache", "idx V")
+EmbeddingCache = namedtuple("EmbeddingCache", "idx V")      # the indices looked up and the vocabulary size
 PAD, UNK = 0, 1                       # the two special tokens every word vocabulary starts with
 SPECIALS = ("<pad>", "<unk>")
 _WORD = re.compile(r"[a-z0-9_]+|[^\sa-z0-9_]")
@@ -30,7 +30,8 @@ _WORD = re.compile(r"[a-z0-9_]+|[^\sa-z0-9_]")
 def embedding_forward(idx, E):
     """Look up rows: idx (any shape, ints in [0, V)), E (V, d) -> out idx.shape + (d,), cache.
 
-    Equal to one_hot(idx, V) @ E, without the one-hot array."""
+    Equal to one_hot(idx, V) @ E, without the one-hot array.
+    Derived in book/06b_embeddings.md, section "One-hot times a matrix is a lookup"."""
     E = as_float_array("E", E, ndim=2)
     idx = np.asarray(idx)
     if idx.size == 0:
@@ -40,7 +41,8 @@ def embedding_forward(idx, E):
 
 
 def embedding_backward(dout, cache):
-    """dout idx.shape + (d,) -> dE (V, d): dE[k] is the sum of dout over every position where idx == k."""
+    """dout idx.shape + (d,) -> dE (V, d): dE[k] is the sum of dout over every position where idx == k.
+    Derived in book/06b_embeddings.md, section "One-hot times a matrix is a lookup"."""
     idx, V = cache_of(cache, EmbeddingCache, "embedding_forward")
     dout = as_float_array("dout", dout, ndim=idx.ndim + 1)
     if dout.shape[:-1] != idx.shape:
@@ -54,7 +56,8 @@ def embedding_backward(dout, cache):
 
 def tokenize_words(text):
     """Lower-case words (runs of letters, digits, _) and single punctuation marks: "Don't stop." ->
-    ['don', "'", 't', 'stop', '.']. Returns a list of str."""
+    ['don', "'", 't', 'stop', '.']. Returns a list of str.
+    Derived in book/06b_embeddings.md, section "Words, and the vocabulary you keep"."""
     if not isinstance(text, str):
         raise ValueError(f"text: expected a str, got {type(text).__name__}")
     return _WORD.findall(text.lower())
@@ -63,7 +66,8 @@ def tokenize_words(text):
 def make_word_vocab(tokens, max_size=None, min_count=1):
     """The vocabulary: ['<pad>', '<unk>'] followed by the words of tokens from the most frequent down
     (ties alphabetical), keeping words seen at least min_count times and at most max_size entries in all
-    (specials included). Index PAD = 0 pads batches, UNK = 1 stands for every word left out."""
+    (specials included). Index PAD = 0 pads batches, UNK = 1 stands for every word left out.
+    Derived in book/06b_embeddings.md, section "Words, and the vocabulary you keep"."""
     if not isinstance(tokens, (list, tuple)) or not tokens or not all(isinstance(t, str) for t in tokens):
         raise ValueError("tokens: expected a non-empty list of str (from tokenize_words)")
     if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer))
@@ -79,7 +83,8 @@ def make_word_vocab(tokens, max_size=None, min_count=1):
 
 
 def encode_words(tokens, vocab):
-    """list of str -> (N,) int64 indices into vocab; words not in it become UNK."""
+    """list of str -> (N,) int64 indices into vocab; words not in it become UNK.
+    Derived in book/06b_embeddings.md, section "Words, and the vocabulary you keep"."""
     if not isinstance(tokens, (list, tuple)):
         raise ValueError(f"tokens: expected a list of str, got {type(tokens).__name__}")
     if not isinstance(vocab, (list, tuple)) or tuple(vocab[:2]) != SPECIALS:
@@ -95,7 +100,9 @@ LM_KEYS = ("E", "U_xh", "W_hh", "b", "b_y")
 
 def init_embedding_lm(V, d, H, seed=0, tied=False):
     """Parameters for embedding_lm_loss: E (V, d) ~ N(0, 0.1^2); U_xh (d, H), W_hh (H, H), V_ho (H, V) ~
-    U(-1/sqrt(H), 1/sqrt(H)); zero biases b (H,), b_y (V,). tied=True leaves out V_ho (needs d == H)."""
+    U(-1/sqrt(H), 1/sqrt(H)); zero biases b (H,), b_y (V,). tied=True leaves out V_ho (needs d == H).
+    Derived in book/06b_embeddings.md, section "A small word-level language model", and
+    book/10b_regularisation.md, section "Weight tying"."""
     for name, v in (("V", V), ("d", d), ("H", H)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
             raise ValueError(f"{name}: expected a positive int, got {v!r}")
@@ -121,6 +128,8 @@ def embedding_lm_loss(params, inputs, targets, h0=None, mask=None, p_drop=0.0, r
     probability on the inputs and on the outputs of the RNN (0: none, the evaluation mode); rng: a Generator or
     an int seed for the masks; variational=True uses one mask per sequence for all time steps.
     Returns (loss, grads dict keyed like params, h_last (B, H): the state after each sequence's last real step).
+    Derived in book/06b_embeddings.md, section "A small word-level language model", and
+    book/10b_regularisation.md, sections "Dropout, and where it may go in an RNN" and "Weight tying".
     """
     tied = isinstance(params, dict) and "V_ho" not in params
     p = check_params(params, LM_KEYS if tied else LM_KEYS + ("V_ho",))

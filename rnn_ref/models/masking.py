@@ -15,8 +15,9 @@ import numpy as np
 from .._validate import as_float_array, as_targets, cache_of
 from ..cells.rnn import _check_params
 
+# the inputs (m the mask (T, B, 1)), h (T, B, H) the held states, a (T, B, H) the tanh of every step
 MaskedCache = namedtuple("MaskedCache", "x m h0 U_xh W_hh h a")
-LastStateCache = namedtuple("LastStateCache", "idx shape")
+LastStateCache = namedtuple("LastStateCache", "idx shape")    # idx (B,): each last real step; shape: h's
 
 
 def _lengths(lengths, T=None):
@@ -32,7 +33,8 @@ def _lengths(lengths, T=None):
 
 def pad_batch(seqs, pad=0):
     """A list of B 1-D integer sequences -> (tokens (T, B) int64, lengths (B,) int64), T = the longest length;
-    positions past a sequence's end hold `pad`."""
+    positions past a sequence's end hold `pad`.
+    Derived in book/08b_variable_length.md, section "Padding and the mask"."""
     if not isinstance(seqs, (list, tuple)) or not seqs:
         raise ValueError("seqs: expected a non-empty list of 1-D integer sequences")
     arrs = [np.asarray(s) for s in seqs]
@@ -48,7 +50,8 @@ def pad_batch(seqs, pad=0):
 
 
 def length_mask(lengths, T):
-    """lengths (B,) ints in [1, T] -> mask (T, B) float64, 1.0 where t < lengths[b]."""
+    """lengths (B,) ints in [1, T] -> mask (T, B) float64, 1.0 where t < lengths[b].
+    Derived in book/08b_variable_length.md, section "Padding and the mask"."""
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T <= 0:
         raise ValueError(f"T: expected a positive int, got {T!r}")
     lengths = _lengths(lengths, T)
@@ -70,6 +73,7 @@ def masked_softmax_cross_entropy(o, y, mask):
 
     Targets at padded steps may hold any label in [0, K) (the pad token). This is PyTorch's
     cross_entropy(..., ignore_index=pad) with the default mean. Returns (loss, do (T, B, K)); do is 0 at padding.
+    Derived in book/08b_variable_length.md, section "Masks in the loss".
     """
     o = as_float_array("o", o, ndim=3)
     T, B, K = o.shape
@@ -97,6 +101,7 @@ def masked_rnn_forward(x, mask, h0, U_xh, W_hh, b):
     x (T, B, D), mask (T, B) 0/1, h0 (B, H). Where the mask is all ones this is rnn_forward. With padding at
     the end, h[T - 1] is each sequence's last real state; padding at the start keeps h0 until the first real
     step (how the backward direction of a Bi-RNN reads a time-reversed padded batch). Returns h (T, B, H), cache.
+    Derived in book/08b_variable_length.md, section "The last real state is not $h_T$".
     """
     x = as_float_array("x", x, ndim=3)
     T, B, D = x.shape
@@ -120,6 +125,7 @@ def masked_rnn_backward(dh, cache):
     dL/dh_{t-1} = (1 - m_t) * g_t + (m_t * g_t * (1 - a_t^2)) @ W_hh^T, with g_t the total gradient on h_t:
     at padded steps the gradient passes straight through to the previous state.
     Returns dx (T, B, D), dh0 (B, H), dU_xh (D, H), dW_hh (H, H), db (H,).
+    Derived in book/08b_variable_length.md, section "The last real state is not $h_T$".
     """
     x, m, h0, U_xh, W_hh, h, a = cache_of(cache, MaskedCache, "masked_rnn_forward")
     T, B, D = x.shape
@@ -140,7 +146,8 @@ def masked_rnn_backward(dh, cache):
 def last_state_forward(h, lengths):
     """The state after each sequence's last real step: out[b] = h[lengths[b] - 1, b].
 
-    h (T, B, H), lengths (B,) ints in [1, T]. Returns out (B, H), cache."""
+    h (T, B, H), lengths (B,) ints in [1, T]. Returns out (B, H), cache.
+    Derived in book/08b_variable_length.md, section "The last real state is not $h_T$"."""
     h = as_float_array("h", h, ndim=3)
     T, B, H = h.shape
     lengths = _lengths(lengths, T)
@@ -151,7 +158,8 @@ def last_state_forward(h, lengths):
 
 
 def last_state_backward(dout, cache):
-    """dout (B, H) -> dh (T, B, H): zero everywhere except at each sequence's last real step."""
+    """dout (B, H) -> dh (T, B, H): zero everywhere except at each sequence's last real step.
+    Derived in book/08b_variable_length.md, section "The last real state is not $h_T$"."""
     idx, shape = cache_of(cache, LastStateCache, "last_state_forward")
     dout = as_float_array("dout", dout, shape=(shape[1], shape[2]))
     dh = np.zeros(shape)
@@ -162,7 +170,8 @@ def last_state_backward(dout, cache):
 def reverse_padded(x, lengths):
     """Reverse each sequence's real steps in time, leaving the padding at the end:
     out[t, b] = x[lengths[b] - 1 - t, b] for t < lengths[b], x[t, b] otherwise. x (T, B, ...), lengths (B,).
-    Applying it twice gives x back. This is what the backward direction of a Bi-RNN must read."""
+    Applying it twice gives x back. This is what the backward direction of a Bi-RNN must read.
+    Derived in book/08b_variable_length.md, section "The last real state is not $h_T$"."""
     x = np.asarray(x)
     if x.ndim < 2 or x.size == 0:
         raise ValueError(f"x: expected a non-empty array of shape (T, B, ...), got shape {x.shape}")
