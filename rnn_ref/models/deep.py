@@ -70,18 +70,9 @@ def stacked_rnn_forward(x, h0s, layers):
 
 
 def stacked_rnn_backward(dh, cache):
-    """BPTT through the stack, top layer first: a layer's dx is the upstream gradient of the layer below.
-
-    Inputs:
-    - dh: (T, B, H) upstream gradient on the top layer's states
-    - cache: the StackedRNNCache returned by stacked_rnn_forward (anything else is a ValueError)
-
-    Returns a tuple of:
-    - dx: (T, B, D)
-    - dh0s: (L, B, H)
-    - dlayers: a list of L tuples (dU_xh, dW_hh, db), bottom first, shaped like layers
-
-    Derived in book/10_deep.md, section "Three ways to add depth" (a).
+    """stacked_backward for the vanilla RNN: dh (T, B, H) on the top layer and the StackedRNNCache of
+    stacked_rnn_forward -> dx (T, B, D), dh0s (L, B, H) in one array, dlayers [(dU_xh, dW_hh, db), ...] bottom
+    first. Derived in book/10_deep.md, section "Three ways to add depth" (a).
     """
     caches = cache_of(cache, StackedRNNCache, "stacked_rnn_forward").layers
     dx, dh0s, dlayers = _unstack(get_cell("rnn"), dh, caches)
