@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 import rnn_ref as R
-from helpers import TORCH_CELLS, TORCH_TOL, agree, cell_weights, error, state_parts, tt
+from helpers import TORCH_CELLS, TORCH_TOL, agree, cell_weights, state_parts, tt
 from rnn_ref import torch_io
 from rnn_ref.cells import get_cell
 
