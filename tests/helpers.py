@@ -27,6 +27,12 @@ def cell_params(cell, D, H, rng, scale=0.5):
     return {k: rng.standard_normal(shape) * scale for k, shape in get_cell(cell).param_shapes(D, H).items()}
 
 
+def cell_weights(cell, D, H, rng, scale=0.5):
+    """The same draws as cell_params, as the tuple (Wx, Wh, b, ...) that the cells' functions and the composite
+    models (bidirectional, stacked, torch_io) take."""
+    return tuple(cell_params(cell, D, H, rng, scale).values())
+
+
 def cell_state(cell, B, H, rng, scale=1.0):
     """A random initial state in the form the cell's forward takes: h0 (B, H), or a tuple (h0, c0, ...)."""
     parts = tuple(rng.standard_normal((B, H)) * scale for _ in get_cell(cell).state)

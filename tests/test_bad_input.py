@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import rnn_ref as R
-from rnn_ref.cells import CELLS
+from helpers import CELL_NAMES, cell_params, error
+from rnn_ref.cells import get_cell
 
 T, B, D, H, K = 3, 2, 4, 5, 6
 rng = np.random.default_rng(0)
@@ -31,22 +32,20 @@ def ints(high, *shape):
 # The cells' entries come from the registry (rnn_ref.cells.CELLS): a newly registered cell is tested unedited.
 def _seq(cell):
     """A valid call of a cell's forward: x (T, B, D), the initial states <s>0 (B, H), the parameters."""
-    c = CELLS[cell]
-    return dict(x=a(T, B, D), **{s + "0": a(B, H) for s in c.state},
-                **{k: a(*shape) for k, shape in c.param_shapes(D, H).items()})
+    return dict(x=a(T, B, D), **{s + "0": a(B, H) for s in get_cell(cell).state}, **cell_params(cell, D, H, rng, 1.0))
 
 
 def _step(cell):
     """A valid call of a cell's step_forward: x (B, D), the previous states <s>_prev (B, H), the parameters."""
     kw = _seq(cell)
     kw["x"] = kw["x"][0]
-    for s in CELLS[cell].state:
+    for s in get_cell(cell).state:
         kw[s + "_prev"] = kw.pop(s + "0")
     return kw
 
 
 def _cell_calls(cell):
-    c = CELLS[cell]
+    c = get_cell(cell)
     return {
         f"{cell}_step_forward": (c.step_forward, lambda: _step(cell)),
         f"{cell}_forward": (c.forward, lambda: _seq(cell)),
@@ -74,7 +73,7 @@ def _f_of(x):
 
 
 VALID = {
-    **{name: call for cell in CELLS for name, call in _cell_calls(cell).items()},
+    **{name: call for cell in CELL_NAMES for name, call in _cell_calls(cell).items()},
     # lstm_backward's optional dL/dc_T from beyond the sequence
     "lstm_backward": (R.lstm_backward,
                       lambda: dict(dh=a(T, B, H), cache=R.lstm_forward(**_seq("lstm"))[1], dc_last=a(B, H))),
@@ -125,7 +124,7 @@ VALID = {
 }
 
 # Float array arguments spoiled three generic ways (wrong ndim, int dtype, NaN) for every function that has them.
-CELL_FUNCTIONS = [name for cell in CELLS for name in _cell_calls(cell)]
+CELL_FUNCTIONS = [name for cell in CELL_NAMES for name in _cell_calls(cell)]
 FLOAT_ARGS = {
     **{fn: " ".join(k for k, v in VALID[fn][1]().items() if isinstance(v, np.ndarray)) for fn in CELL_FUNCTIONS},
     "softmax_cross_entropy": "o", "sample_index": "o u",
@@ -175,21 +174,21 @@ def _with(fn, **changes):
     return build
 
 
-SEQ_FWD = [f"{cell}_forward" for cell in CELLS]
+SEQ_FWD = [f"{cell}_forward" for cell in CELL_NAMES]
 SPECIAL = [
     # empty sequences; the sizes of the states and the parameters are test_wrong_size_names_the_argument's
     *[(fn, "x", _with(fn, x=lambda kw: kw["x"][:0])) for fn in SEQ_FWD + ["bidirectional_forward",
                                                                          "stacked_rnn_forward", "many_to_one_loss"]],
     # upstream gradients of the wrong shape, caches that are not what forward returned
-    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][:-1])) for cell in CELLS],
-    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][:, :1])) for cell in CELLS],
-    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][..., :-1])) for cell in CELLS],
+    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][:-1])) for cell in CELL_NAMES],
+    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][:, :1])) for cell in CELL_NAMES],
+    *[(f"{cell}_backward", "dh", _with(f"{cell}_backward", dh=lambda kw: kw["dh"][..., :-1])) for cell in CELL_NAMES],
     *[(f"{cell}_step_backward", "d" + s, _with(f"{cell}_step_backward", **{"d" + s: lambda kw, s=s: kw["d" + s][:1]}))
-      for cell in CELLS for s in CELLS[cell].state],
+      for cell in CELL_NAMES for s in get_cell(cell).state],
     ("lstm_backward", "dc_last", _with("lstm_backward", dc_last=lambda kw: kw["dc_last"][:, :-1])),
     *[(fn, "cache", _with(fn, cache=lambda kw: tuple(kw["cache"]))) for fn in CELL_FUNCTIONS if "backward" in fn],
     *[(f"{cell}_backward", "cache", _with(f"{cell}_backward", cache=lambda kw, other=other: VALID[other][1]()["cache"]))
-      for cell, other in zip(CELLS, [f"{c}_backward" for c in [*CELLS][1:] + [*CELLS][:1]])],  # another cell's
+      for cell, other in zip(CELL_NAMES, [f"{c}_backward" for c in CELL_NAMES[1:] + CELL_NAMES[:1]])],  # another cell's
     ("bidirectional_backward", "dh", _with("bidirectional_backward", dh=lambda kw: kw["dh"][..., :-1])),
     ("stacked_rnn_forward", "h0s", _with("stacked_rnn_forward", h0s=lambda kw: kw["h0s"][:1])),   # L disagrees
     ("stacked_rnn_backward", "dh", _with("stacked_rnn_backward", dh=lambda kw: kw["dh"][:, :1])),
@@ -272,7 +271,7 @@ def _wrong_sizes(cell):
     each spoil gives that one argument a wrong size while the others stay right. Widths that are off by one, and
     widths that are a whole gate block too narrow (a consistent-looking G*(H-1)), must both be blamed on the
     argument itself, never on one checked after it."""
-    c = CELLS[cell]
+    c = get_cell(cell)
     G = c.num_gates
     wider = ("1 wider", lambda v: np.concatenate([v, v[..., :1]], axis=-1))
     narrower = ("1 narrower", lambda v: v[..., :-1])
@@ -289,7 +288,7 @@ def _wrong_sizes(cell):
     return out
 
 
-WRONG_SIZES = [case for cell in CELLS for case in _wrong_sizes(cell)]
+WRONG_SIZES = [case for cell in CELL_NAMES for case in _wrong_sizes(cell)]
 
 
 @pytest.mark.parametrize("fn,arg,what,spoil", WRONG_SIZES,
@@ -313,7 +312,7 @@ def test_wrong_lstm_Wx_is_named_Wx():
 
 def test_inputs_are_not_modified():
     """Validation and the hoisted buffers never write into the caller's arrays."""
-    for fn in [*SEQ_FWD, *[f"{cell}_step_forward" for cell in CELLS], "softmax_cross_entropy"]:
+    for fn in [*SEQ_FWD, *[f"{cell}_step_forward" for cell in CELL_NAMES], "softmax_cross_entropy"]:
         func, make = VALID[fn]
         kw = make()
         before = {k: np.copy(v) for k, v in kw.items() if isinstance(v, np.ndarray)}
@@ -328,10 +327,10 @@ def test_inputs_are_not_modified():
         assert all(np.array_equal(a, b) for a, b in zip(first, second)), f"{fn} changed its cache or dh"
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", CELL_NAMES)
 def test_float32_stays_float32(cell):
     """float32 inputs give float32 outputs and gradients (float64 is the default), close to the float64 ones."""
-    c = CELLS[cell]
+    c = get_cell(cell)
     for make, forward, backward, n_out in ((lambda: _seq(cell), c.forward, c.backward, 1),
                                            (lambda: _step(cell), c.step_forward, c.step_backward, len(c.state))):
         kw64 = make()
@@ -342,7 +341,7 @@ def test_float32_stays_float32(cell):
         assert all(o.dtype == np.float32 for o in out32[:n_out]), f"{forward.__name__}: not float32"
         assert all(g.dtype == np.float32 for g in grads32), f"{backward.__name__}: a gradient is not float32"
         for o32, o64 in zip(out32[:n_out] + grads32, out64[:n_out] + grads64):
-            assert R.norm_rel_error(o32.astype(np.float64), o64) < 1e-5, f"{forward.__name__}: float32 is off"
+            assert error(o32.astype(np.float64), o64) < 1e-5, f"{forward.__name__}: float32 is off"
 
 
 def test_float32_loss():

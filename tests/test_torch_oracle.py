@@ -4,12 +4,12 @@ nn.LSTM, nn.GRU), their cells, bidirectional=True, num_layers=2, F.cross_entropy
 clip_grad_value_. (Cho's GRU has no torch.nn class: tests/test_core_gradients.py checks it against autograd of
 its formula.)
 
-Criterion: the normwise relative error ||ours - torch|| / (||ours|| + ||torch||) (rnn_ref.norm_rel_error) below
-1e-10. Normwise, because two correct float64 programs that sum in different orders agree to a few ulps of the
-*largest* terms, not of each entry: an entry that is itself the result of cancellation (a gradient entry near 0)
-can differ in relative terms by far more than 1e-10 while the vectors agree to 1e-16 of their norm. The
-elementwise rel_error is used only where no cancellation occurs: scalar losses and norms, and clipping by value
-(which must agree exactly).
+Criterion (tests/helpers.py): the normwise relative error ||ours - torch|| / (||ours|| + ||torch||)
+(rnn_ref.norm_rel_error) below TORCH_TOL = 1e-10. Normwise, because two correct float64 programs that sum in
+different orders agree to a few ulps of the *largest* terms, not of each entry: an entry that is itself the result
+of cancellation (a gradient entry near 0) can differ in relative terms by far more than 1e-10 while the vectors
+agree to 1e-16 of their norm. The elementwise rel_error is used only where no cancellation occurs: scalar losses
+and norms, and clipping by value (which must agree exactly).
 """
 import numpy as np
 import pytest
@@ -17,38 +17,13 @@ import torch
 import torch.nn.functional as F
 
 import rnn_ref as R
+from helpers import TORCH_CELLS, TORCH_TOL, agree, cell_weights, state_parts, tt
 from rnn_ref import torch_io
-from rnn_ref.cells import CELLS
+from rnn_ref.cells import get_cell
 
-TOL = 1e-10
 F64 = torch.float64
 SHAPES = [(5, 3, 4, 6), (1, 1, 3, 1), (6, 1, 2, 3)]  # (T, B, D, H): includes T=1, B=1, H=1
 IDS = ["T5B3D4H6", "T1B1D3H1", "T6B1D2H3"]
-
-
-def tt(a):
-    """A float64 leaf tensor that collects a gradient."""
-    return torch.tensor(np.asarray(a), dtype=F64, requires_grad=True)
-
-
-def npy(t):
-    return t.detach().numpy()
-
-
-def agree(name, ours, theirs, tol=TOL):
-    theirs = npy(theirs) if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    assert np.shape(ours) == theirs.shape, f"{name}: shape {np.shape(ours)} vs torch {theirs.shape}"
-    err = R.norm_rel_error(ours, theirs)
-    print(f"ORACLE {name} {err:.3e}")
-    assert err < tol, f"{name}: normwise relative error {err:.3e} vs PyTorch"
-
-
-def weights(rng, kind, D, H, scale=0.5):
-    """Random parameters of a registered cell, a tuple in API order with the registry's shapes."""
-    return tuple(rng.standard_normal(s) * scale for s in CELLS[kind].param_shapes(D, H).values())
-
-
-TORCH_CELLS = [name for name, c in CELLS.items() if c.torch]   # the cells that a torch.nn class computes
 
 
 def to_torch(kind):
@@ -57,16 +32,12 @@ def to_torch(kind):
 
 def module_class(kind, step=False):
     """torch.nn.LSTM for "lstm", torch.nn.LSTMCell with step=True."""
-    return getattr(torch.nn, CELLS[kind].torch + ("Cell" if step else ""))
+    return getattr(torch.nn, get_cell(kind).torch + ("Cell" if step else ""))
 
 
 def pack(kind, states):
-    """A torch module's state argument: h, or the tuple (h, c)."""
-    return states[0] if len(CELLS[kind].state) == 1 else tuple(states)
-
-
-def unpack(kind, state):
-    return (state,) if len(CELLS[kind].state) == 1 else tuple(state)
+    """A torch module's state argument: h, or the tuple (h, c) (the inverse of helpers.state_parts)."""
+    return states[0] if len(get_cell(kind).state) == 1 else tuple(states)
 
 
 def torch_grads(module, kind, suffix=""):
@@ -75,15 +46,15 @@ def torch_grads(module, kind, suffix=""):
     with two (GRU) gets both."""
     g = {n: getattr(module, n + suffix).grad for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
     out = [g["weight_ih"].T, g["weight_hh"].T, g["bias_ih"]]
-    if len(CELLS[kind].params) == 4:
+    if len(get_cell(kind).params) == 4:
         out.append(g["bias_hh"])
     else:  # b_ih and b_hh enter the pre-activation identically
-        agree("bias_ih.grad vs bias_hh.grad", npy(g["bias_ih"]), g["bias_hh"])
+        agree("bias_ih.grad vs bias_hh.grad", g["bias_ih"].numpy(), g["bias_hh"])
     return out
 
 
 def param_names(kind):
-    return tuple("d" + k for k in CELLS[kind].params)
+    return tuple("d" + k for k in get_cell(kind).params)
 
 
 # ---------------------------------------------------------------- whole sequences: nn.RNN, nn.LSTM, nn.GRU
@@ -92,9 +63,9 @@ def param_names(kind):
 @pytest.mark.parametrize("kind", TORCH_CELLS)
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
 def test_sequence_matches_torch(kind, T, B, D, H, scale):
-    c = CELLS[kind]
+    c = get_cell(kind)
     rng = np.random.default_rng(T * 100 + B * 10 + H)
-    params = weights(rng, kind, D, H, scale)
+    params = cell_weights(kind, D, H, rng, scale)
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, H))
     s0 = [rng.standard_normal((B, H)) * (0.5 if i == 0 else 1.0) for i in range(len(c.state))]
     module = to_torch(kind)(module_class(kind)(D, H).double(), *params)
@@ -107,7 +78,7 @@ def test_sequence_matches_torch(kind, T, B, D, H, scale):
     agree(f"{kind} h", h, out)
     for s, ours, theirs in zip(c.state, ds0, s0t):
         agree(f"{kind} d{s}0", ours, theirs.grad[0])
-    for s, theirs in zip(c.state, unpack(kind, last)):   # the cache holds every state sequence by its name
+    for s, theirs in zip(c.state, state_parts(kind, last)):   # the cache holds every state sequence by its name
         agree(f"{kind} {s}_T", getattr(cache, s)[-1], theirs[0])
     agree(f"{kind} dx", dx, xt.grad)
     for name, ours, theirs in zip(param_names(kind), dparams, torch_grads(module, kind, "_l0")):
@@ -119,7 +90,7 @@ def test_sequence_matches_torch(kind, T, B, D, H, scale):
 def test_lstm_dc_last_matches_torch(T, B, D, H, scale):
     """lstm_backward's dc_last against a loss on torch.nn.LSTM's final cell state."""
     rng = np.random.default_rng(T * 100 + B * 10 + H)
-    params = weights(rng, "lstm", D, H, scale)
+    params = cell_weights("lstm", D, H, rng, scale)
     x, h0, c0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H)) * 0.5, rng.standard_normal((B, H))
     dh, dc_last = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
     module = torch_io.to_torch_lstm(torch.nn.LSTM(D, H).double(), *params)
@@ -140,15 +111,15 @@ def test_lstm_dc_last_matches_torch(T, B, D, H, scale):
 @pytest.mark.parametrize("kind", TORCH_CELLS)
 @pytest.mark.parametrize("B,D,H", [(3, 4, 5), (1, 1, 1), (1, 3, 2)])
 def test_cell_matches_torch(kind, B, D, H):
-    c = CELLS[kind]
+    c = get_cell(kind)
     rng = np.random.default_rng(B * 100 + D * 10 + H)
-    params = weights(rng, kind, D, H)
+    params = cell_weights(kind, D, H, rng)
     x = rng.standard_normal((B, D))
     s_prev = [rng.standard_normal((B, H)) for _ in c.state]
     ds = [rng.standard_normal((B, H)) for _ in c.state]        # dL/d(each new state)
     cell = to_torch(kind)(module_class(kind, step=True)(D, H).double(), *params)
     xt, st = tt(x), [tt(s) for s in s_prev]
-    new_t = unpack(kind, cell(xt, pack(kind, st)))
+    new_t = state_parts(kind, cell(xt, pack(kind, st)))
     sum((s * torch.from_numpy(d)).sum() for s, d in zip(new_t, ds)).backward()
     *new, cache = c.step_forward(x, *s_prev, *params)
     dx, *rest = c.step_backward(*ds, cache)
@@ -166,9 +137,9 @@ def test_cell_matches_torch(kind, B, D, H):
 @pytest.mark.parametrize("kind", TORCH_CELLS)
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
 def test_bidirectional_matches_torch(kind, T, B, D, H):
-    c = CELLS[kind]
+    c = get_cell(kind)
     rng = np.random.default_rng(7 + T + B + H)
-    pf, pb = weights(rng, kind, D, H), weights(rng, kind, D, H)
+    pf, pb = cell_weights(kind, D, H, rng), cell_weights(kind, D, H, rng)
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
     s0 = [rng.standard_normal((2, B, H)) * (0.5 if i == 0 else 1.0) for i in range(len(c.state))]  # [f, b]
     module = module_class(kind)(D, H, bidirectional=True).double()
@@ -183,7 +154,7 @@ def test_bidirectional_matches_torch(kind, T, B, D, H):
     dx, ds_f, ds_b, dp_f, dp_b = R.bidirectional_backward(dh, cache)
     agree(f"bi-{kind} h", h, out)
     agree(f"bi-{kind} dx", dx, xt.grad)
-    for s, f, b, theirs in zip(c.state, unpack(kind, ds_f), unpack(kind, ds_b), s0t):
+    for s, f, b, theirs in zip(c.state, state_parts(kind, ds_f), state_parts(kind, ds_b), s0t):
         agree(f"bi-{kind} d{s}0", np.stack([f, b]), theirs.grad)
     for suffix, dp in (("_l0", dp_f), ("_l0_reverse", dp_b)):
         for name, ours, theirs in zip(param_names(kind), dp, torch_grads(module, kind, suffix)):
@@ -195,7 +166,7 @@ def test_bidirectional_matches_torch(kind, T, B, D, H):
 @pytest.mark.parametrize("T,B,D,H", SHAPES, ids=IDS)
 def test_stacked_matches_torch(T, B, D, H):
     rng = np.random.default_rng(99 + T * B * H)
-    layers = [weights(rng, "rnn", D, H), weights(rng, "rnn", H, H)]
+    layers = [cell_weights("rnn", D, H, rng), cell_weights("rnn", H, H, rng)]
     x, h0s, dh = rng.standard_normal((T, B, D)), rng.standard_normal((2, B, H)), rng.standard_normal((T, B, H))
     module = torch.nn.RNN(D, H, num_layers=2).double()
     for l, p in enumerate(layers):
@@ -233,7 +204,7 @@ def test_cross_entropy_matches_torch(T, B, K, scale):
     assert np.isfinite(loss) and np.isfinite(do).all()
     err = R.rel_error(loss, ref.item())  # a scalar sum of positive terms: elementwise is meaningful
     print(f"ORACLE cross-entropy loss {err:.3e}")
-    assert err < TOL, f"loss: relative error {err:.3e} vs F.cross_entropy"
+    assert err < TORCH_TOL, f"loss: relative error {err:.3e} vs F.cross_entropy"
     agree("cross-entropy do", do, ot.grad)
     agree("softmax", R.softmax(o), torch.softmax(torch.from_numpy(o), -1))
     agree("log_softmax", R.log_softmax(o), torch.log_softmax(torch.from_numpy(o), -1))
@@ -247,7 +218,7 @@ def test_sigmoid_matches_torch():
     tiny = np.minimum(np.abs(ours), theirs) < 1e-290
     err = np.max(np.abs(ours - theirs)[~tiny] / theirs[~tiny])
     print(f"ORACLE sigmoid {err:.3e}")
-    assert err < TOL, f"sigmoid: relative error {err:.3e} vs torch.sigmoid"
+    assert err < TORCH_TOL, f"sigmoid: relative error {err:.3e} vs torch.sigmoid"
     assert np.all(np.abs(ours - theirs)[tiny] < 1e-290)
 
 
@@ -275,7 +246,7 @@ def test_clip_by_global_norm_matches_torch(scale, max_norm):
     clipped, norm = R.clip_by_global_norm(grads, max_norm)
     err = R.rel_error(norm, total)
     print(f"ORACLE global norm {err:.3e}")
-    assert err < TOL
+    assert err < TORCH_TOL
     # PyTorch scales by max_norm / (norm + 1e-6) (clamped to 1); we scale by max_norm / norm. Undo the 1e-6
     # explicitly so the comparison can be exact to 1e-10 rather than loose by 1e-6 / norm.
     eps_fix = (norm + 1e-6) / norm if norm > max_norm else 1.0
@@ -292,7 +263,7 @@ def test_clip_by_value_matches_torch(limit):
     torch.nn.utils.clip_grad_value_(ps, limit)
     clipped = R.clip_by_value(grads, limit)
     for (k, g), p in zip(clipped.items(), ps):
-        assert np.array_equal(g, npy(p.grad)), f"clip_by_value {k} differs from clip_grad_value_"
+        assert np.array_equal(g, p.grad.numpy()), f"clip_by_value {k} differs from clip_grad_value_"
     assert any(np.abs(g).max() > limit for g in grads.values()), "the test must clip something"
 
 
@@ -312,7 +283,7 @@ def test_torch_io_round_trip(kind, make):
         module = module_class(kind)(D, H, num_layers=2, bidirectional=True).double()
         slots = [(0, False), (0, True), (1, False), (1, True)]
     for layer, reverse in slots:
-        params = weights(rng, kind, 2 * H if layer else D, H)
+        params = cell_weights(kind, 2 * H if layer else D, H, rng)
         to(module, *params, layer=layer, reverse=reverse)
         got = back(module, layer=layer, reverse=reverse)
         assert len(got) == len(params)
@@ -326,7 +297,7 @@ def test_torch_io_round_trip(kind, make):
     x = torch.randn(2, D, dtype=F64) if make == "cell" else torch.randn(4, 2, D, dtype=F64)
     a, b = src(x), dst(x)
     a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
-    agree(f"torch_io {kind} {make} round trip", npy(a), b)
+    agree(f"torch_io {kind} {make} round trip", a.detach().numpy(), b)
 
 
 def test_torch_io_keeps_float32():
