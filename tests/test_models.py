@@ -11,13 +11,9 @@ import numpy as np
 import pytest
 
 import rnn_ref as R
-from helpers import CELL_NAMES, TORCH_CELLS, agree, cell_params, cell_state, check_backward, check_gradients, named, \
-    state_parts, torch_module_with, torch_state, tt
+from helpers import CELL_NAMES, TORCH_CELLS, agree, cell_state, cell_weights, check_backward, check_gradients, \
+    named, state_parts, torch_module_with, torch_state, tt
 from rnn_ref.cells import get_cell
-
-
-def cell_tuple(rng, cell, D, H):
-    return tuple(cell_params(cell, D, H, rng).values())
 
 
 # ------------------------------------------------------------------------------------------- truncated BPTT
@@ -164,7 +160,7 @@ def test_grid_rnn_one_sweep_alone_only_sees_its_row():
 def test_stacked_forward_with_rnn_cell_equals_stacked_rnn():
     rng = np.random.default_rng(6)
     T, B, D, H = 4, 2, 3, 5
-    layers = [cell_tuple(rng, "rnn", D, H), cell_tuple(rng, "rnn", H, H)]
+    layers = [cell_weights("rnn", D, H, rng), cell_weights("rnn", H, H, rng)]
     x, h0s = rng.standard_normal((T, B, D)), rng.standard_normal((2, B, H))
     dh = rng.standard_normal((T, B, H))
     h, cache = R.stacked_forward(x, list(h0s), layers, "rnn")
@@ -181,7 +177,7 @@ def test_stacked_forward_with_rnn_cell_equals_stacked_rnn():
 def test_stacked_gradients(cell):
     rng = np.random.default_rng(7)
     T, B, D, H1, H2 = 3, 2, 2, 3, 2
-    layers = [cell_tuple(rng, cell, D, H1), cell_tuple(rng, cell, H1, H2)]  # different sizes per layer
+    layers = [cell_weights(cell, D, H1, rng), cell_weights(cell, H1, H2, rng)]  # different sizes per layer
     s0 = [cell_state(cell, B, H1, rng), cell_state(cell, B, H2, rng)]
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, H2))
     h, cache = R.stacked_forward(x, s0, layers, cell)
@@ -198,7 +194,7 @@ def test_stacked_matches_torch_two_layers(cell):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(8)
     T, B, D, H = 5, 3, 4, 6
-    layers = [cell_tuple(rng, cell, D, H), cell_tuple(rng, cell, H, H)]
+    layers = [cell_weights(cell, D, H, rng), cell_weights(cell, H, H, rng)]
     module = torch_module_with(cell, layers)
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, H))
     s0 = [cell_state(cell, B, H, rng) for _ in range(2)]
@@ -344,7 +340,7 @@ def test_one_to_many_generation_feeds_back_its_own_tokens(mode):
 def test_bidirectional_gradients(cell):
     rng = np.random.default_rng(17)
     T, B, D, H = 4, 2, 3, 2
-    pf, pb = cell_tuple(rng, cell, D, H), cell_tuple(rng, cell, D, H)
+    pf, pb = cell_weights(cell, D, H, rng), cell_weights(cell, D, H, rng)
     sf, sb = cell_state(cell, B, H, rng), cell_state(cell, B, H, rng)
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
     h, cache = R.bidirectional_forward(x, sf, sb, pf, pb, cell)
@@ -363,7 +359,7 @@ def test_bidirectional_matches_torch(cell):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(22)
     T, B, D, H = 5, 3, 4, 3
-    pf, pb = cell_tuple(rng, cell, D, H), cell_tuple(rng, cell, D, H)
+    pf, pb = cell_weights(cell, D, H, rng), cell_weights(cell, D, H, rng)
     sf, sb = cell_state(cell, B, H, rng), cell_state(cell, B, H, rng)
     x, dh = rng.standard_normal((T, B, D)), rng.standard_normal((T, B, 2 * H))
     module = torch_module_with(cell, [pf], reverse=[pb])
@@ -487,7 +483,7 @@ def _small(seed=20):
     rng = np.random.default_rng(seed)
     T, B, D, H, K = 3, 2, 2, 3, 4
     x = rng.standard_normal((T, B, D))
-    rnn = cell_tuple(rng, "rnn", D, H)
+    rnn = cell_weights("rnn", D, H, rng)
     h0 = np.zeros((B, H))
     ed = R.init_encoder_decoder(D, H, K)
     tag = R.init_tagger(D, H, K, bidirectional=True)
@@ -521,7 +517,7 @@ def test_backward_takes_only_its_own_cache(name):
     dout = np.ones(shape)
     backward(dout, cache)                                  # the right cache works
     producer = name.replace("_backward", "_forward")
-    other = (R.rnn_forward(np.ones((3, 2, 2)), np.zeros((2, 3)), *cell_tuple(np.random.default_rng(0), "rnn", 2, 3))[1]
+    other = (R.rnn_forward(np.ones((3, 2, 2)), np.zeros((2, 3)), *cell_weights("rnn", 2, 3, np.random.default_rng(0)))[1]
              if WRONG[name] == "rnn" else made[WRONG[name]][1])
     for wrong in (other, tuple(cache), None):
         with pytest.raises(ValueError, match=rf"^cache: expected the cache returned by {producer}, got "):

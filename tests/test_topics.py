@@ -14,14 +14,10 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import rnn_ref as R
-from helpers import TORCH_TOL, agree, cell_params, check_gradients, tt
+from helpers import TORCH_TOL, agree, cell_weights, check_gradients, tt
 from rnn_ref import torch_io
 
 F64 = torch.float64
-
-
-def rnn_weights(rng, D, H):
-    return tuple(cell_params("rnn", D, H, rng).values())
 
 
 LENGTHS = [np.array([5, 3, 1, 4]), np.array([1]), np.array([2, 2])]   # includes B = 1, T = 1, no padding
@@ -125,7 +121,7 @@ def test_masked_rnn_gradients(lengths):
     rng = np.random.default_rng(21)
     T, B, D, H = lengths.max(), len(lengths), 3, 4
     m = R.length_mask(lengths, T)
-    U, W, b = rnn_weights(rng, D, H)
+    U, W, b = cell_weights("rnn", D, H, rng)
     v = {"x": rng.standard_normal((T, B, D)), "h0": rng.standard_normal((B, H)), "U_xh": U, "W_hh": W, "b": b}
     dh = rng.standard_normal((T, B, H))
     f = lambda: np.sum(R.masked_rnn_forward(v["x"], m, v["h0"], v["U_xh"], v["W_hh"], v["b"])[0] * dh)
@@ -156,7 +152,7 @@ def test_padded_rnn_matches_torch_packed(lengths):
     rnn_forward and from masked_rnn_forward's h[T-1]; every gradient of a loss on the real outputs and h_n."""
     rng = np.random.default_rng(23)
     T, B, D, H = lengths.max(), len(lengths), 3, 4
-    U, W, b = rnn_weights(rng, D, H)
+    U, W, b = cell_weights("rnn", D, H, rng)
     x, h0 = rng.standard_normal((T, B, D)), rng.standard_normal((B, H))
     m = R.length_mask(lengths, T)
     dh, dlast = rng.standard_normal((T, B, H)) * m[..., None], rng.standard_normal((B, H))
@@ -197,7 +193,7 @@ def test_bidirectional_padded_matches_torch_packed(lengths):
     bidirectional RNN does; the naive reversal of the whole padded array starts in the padding."""
     rng = np.random.default_rng(24)
     T, B, D, H = lengths.max(), len(lengths), 2, 3
-    pf, pb = rnn_weights(rng, D, H), rnn_weights(rng, D, H)
+    pf, pb = cell_weights("rnn", D, H, rng), cell_weights("rnn", D, H, rng)
     x = rng.standard_normal((T, B, D))
     m = R.length_mask(lengths, T)
     dh = rng.standard_normal((T, B, 2 * H)) * m[..., None]
