@@ -9,6 +9,7 @@ import pytest
 
 import rnn_ref as rr
 import rnn_ref.checks as ck
+from rnn_ref.cells.registry import CELLS
 import student_mistakes as sm
 
 P = functools.partial
@@ -56,6 +57,12 @@ REFERENCE = {
     "check_attention_encoder_decoder_loss": (rr.attention_encoder_decoder_loss,),
     "check_attention_training": (rr.attention_encoder_decoder_loss,),
 }
+# every other registered cell gets its four checks from the registry (rnn_ref.checks.cells)
+for _cell in CELLS.values():
+    REFERENCE.setdefault(f"check_{_cell.name}_step_forward", (_cell.step_forward,))
+    REFERENCE.setdefault(f"check_{_cell.name}_step_backward", (_cell.step_forward, _cell.step_backward))
+    REFERENCE.setdefault(f"check_{_cell.name}_forward", (_cell.forward,))
+    REFERENCE.setdefault(f"check_{_cell.name}_backward", (_cell.forward, _cell.backward))
 
 # Correct implementations written differently from the reference (dict and list caches, per-step loops,
 # other operation orders): see tests/student_mistakes.py with mistake=None.
@@ -133,7 +140,7 @@ MISTAKES = [
     # vanilla RNN, sequences
     ("check_rnn_forward", (m(sm.rnn_forward, "W_T"),), ["h is wrong", "W_hh.T"]),
     ("check_rnn_forward", (m(sm.rnn_forward, "alias"),), ["h is wrong", "same (last) state"]),
-    ("check_rnn_forward", (m(sm.rnn_forward, "prev_h0"),), ["h is wrong", "every step uses h0"]),
+    ("check_rnn_forward", (m(sm.rnn_forward, "prev_h0"),), ["h is wrong", "every step starts from h0"]),
     ("check_rnn_forward", (m(sm.rnn_forward, "shifted"),), ["h is wrong", "shifted by one step"]),
     ("check_rnn_forward", (m(sm.rnn_forward, "reversed"),), ["h is wrong", "reads x from the end"]),
     ("check_rnn_forward", (m(sm.rnn_forward, "raise"),),
@@ -342,7 +349,7 @@ MISTAKES = [
     ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "forward_loop")), ["dx is wrong", "runs forward"]),
     ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "dh_only_last")), ["dx is wrong", "add dh[t]"]),
     ("check_lstm_backward", (sm.lstm_forward, m(sm.lstm_backward, "no_time_flow")),
-     ["dx is wrong", "no gradient flows back through h"]),
+     ["dx is wrong", "no gradient flows back through time"]),
     # GRU
     ("check_gru_forward", (m(sm.gru_forward, "not_carried"),), ["h is wrong", "every step starts from h0"]),
     ("check_gru_backward", (sm.gru_forward, m(sm.gru_backward, "forward_loop")), ["dx is wrong", "runs forward"]),
@@ -594,7 +601,7 @@ def test_a_function_that_is_not_callable_is_named():
 @pytest.mark.parametrize("change,words", [
     (lambda g: g[:4] + (np.zeros_like(g[4]),), ["db is wrong", "db is all zeros"]),       # a dropped bias gradient
     (lambda g: g[:3] + (2 * g[3], g[4]), ["dW_hh is wrong", "exactly 2 times"]),
-    (lambda g: g[:3] + (g[3].T, g[4]), ["dW_hh is wrong", "transpose of the right answer"]),
+    (lambda g: g[:3] + (g[3].T, g[4]), ["dW_hh is wrong", "transpose"]),
 ])
 def test_generic_descriptions_of_a_wrong_output(change, words):
     def bwd(dh, cache):

@@ -16,6 +16,7 @@ cases.py holds the case sizes and case_inputs; cells.py generates the four check
 (rnn_ref.cells.registry); losses.py, training.py, models.py, attention.py and own_work.py hold the others.
 """
 from .cases import case_inputs
+from .cells import CELL_CHECKS
 from .cells import (check_gru_backward, check_gru_forward, check_gru_step_backward, check_gru_step_forward,
                     check_lstm_backward, check_lstm_forward, check_lstm_step_backward, check_lstm_step_forward,
                     check_rnn_backward, check_rnn_forward, check_rnn_step_backward, check_rnn_step_forward)
@@ -40,3 +41,6 @@ __all__ = [
     "check_attention_encoder_decoder_loss", "check_attention_training", "check_own_work",
     "check_char_lm_training", "case_inputs",
 ]
+# the checks of every other registered cell (rnn_ref.cells.registry), check_<cell>_step_forward, ...
+globals().update(CELL_CHECKS)
+__all__ += [name for name in CELL_CHECKS if name not in __all__]

@@ -40,11 +40,17 @@ def case_rng(seed):
 
 
 class CheckFailure(Exception):
-    """Internal: one reason a case failed, carrying the message and (for value mismatches) the details."""
+    """Internal: one reason a case failed.
 
-    def __init__(self, msg, kind="other", path=None):
+    msg: the sentence; kind: "value", "shape", "structure", "dtype", "stub", "none", "forward", "other";
+    path: the output it is about (None: the call as a whole); got: what the student's function returned (when it
+    returned); leaves: every compared output, and bad: [(leaf, error, detail)] of the wrong ones (value
+    mismatches only)."""
+
+    def __init__(self, msg, kind="other", path=None, got=None, leaves=None, bad=None):
         super().__init__(msg)
         self.msg, self.kind, self.path = msg, kind, path
+        self.got, self.leaves, self.bad = got, leaves, bad
 
 
 class Case:
@@ -512,9 +518,7 @@ def run_case(spec, fns, case, record):
         if err > spec.tol:
             bad.append((leaf, err, detail))
     if bad:
-        e = CheckFailure(f"{bad[0][0].path} is wrong", "value", bad[0][0].path)
-        e.leaves, e.bad, e.got = leaves, bad, got
-        raise e
+        raise CheckFailure(f"{bad[0][0].path} is wrong", "value", bad[0][0].path, got, leaves, bad)
     return leaves
 
 
@@ -624,7 +628,7 @@ def _student_leaves(spec, fns, case):
     try:
         return {l.path: l.got for l in run_case(spec, fns, case, {})}
     except CheckFailure as e:
-        return {l.path: l.got for l in e.leaves} if hasattr(e, "leaves") else None
+        return {l.path: l.got for l in e.leaves} if e.leaves is not None else None
 
 
 def _disambiguate(spec, fns, cases, causes):
@@ -759,7 +763,7 @@ def _message(check_name, spec, fns, case, i, n, f, record, cases, hidden=False):
         if f.kind in ("stub", "none") or (f.kind == "forward" and "case:" not in f.msg):
             return "\n  ".join([f"{check_name}: {f.msg}"] + tail)
         extra = []
-        if f.kind in ("shape", "structure") and hasattr(f, "got"):
+        if f.kind in ("shape", "structure") and f.got is not None:
             extra = [f"Likely cause: {c}" for c in structural_causes(spec, case, f.got)[:2]]
         msg = f.msg
         if "\n  case:" in msg:
