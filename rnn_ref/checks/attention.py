@@ -37,14 +37,20 @@ def _attention_cases(hidden, grads):
 
 def check_additive_attention_forward(f, hidden=False):
     """f(s (B, H_dec), h_enc (T_in, B, H_enc), W_s (H_dec, A), W_h (H_enc, A), v (A,)) -> context (B, H_enc),
-    alpha (T_in, B), cache."""
+    alpha (T_in, B), cache.
+
+    Used by exercise a9_attention; the book derives additive_attention_forward in book/13_attention.md.
+    """
     spec = Spec("additive_attention_forward", ("context", "alpha", "cache"), lambda hd: _attention_cases(hd, False),
                 _first(additive_attention_forward), hyps=hy.ATTENTION_FORWARD, case_notes=_NOTES_ATT)
     return run_check("check_additive_attention_forward", spec, (f,), hidden)
 
 
 def check_additive_attention_backward(fwd, bwd, hidden=False):
-    """fwd as in check_additive_attention_forward; bwd(dcontext (B, H_enc), cache) -> ds, dh_enc, dW_s, dW_h, dv."""
+    """fwd as in check_additive_attention_forward; bwd(dcontext (B, H_enc), cache) -> ds, dh_enc, dW_s, dW_h, dv.
+
+    Used by exercise a9_attention; the book derives additive_attention_backward in book/13_attention.md.
+    """
     spec = Spec("additive_attention_backward", ("ds", "dh_enc", "dW_s", "dW_h", "dv"),
                 lambda hd: _attention_cases(hd, True),
                 _backward_ref(additive_attention_forward, additive_attention_backward),
@@ -77,7 +83,10 @@ def _att_loss_cases(hidden):
 def check_attention_encoder_decoder_loss(f, hidden=False):
     """f(x (T_in, B, D), y_in (T_out, B) int, y_out (T_out, B) int, h0 (B, H), params) -> loss (summed over time,
     mean over the batch), grads (a dict keyed like params: U_enc, W_enc, b_enc, U_dec, W_dec, b_dec, W_s, W_h, v,
-    V_ho, V_co, b_y)."""
+    V_ho, V_co, b_y).
+
+    Used by exercise a9_attention; the book derives attention_encoder_decoder_loss in book/13_attention.md.
+    """
     spec = Spec("attention_encoder_decoder_loss", ("loss", "grads"), _att_loss_cases,
                 lambda c: attention_encoder_decoder_loss(*c.values()), hyps=hy.ATTENTION_LOSS)
     return run_check("check_attention_encoder_decoder_loss", spec, (f,), hidden)
@@ -95,7 +104,10 @@ def _reverse_batch(rng, T, B, digits=8):
 def check_attention_training(f, hidden=False):
     """A short training run with f = attention_encoder_decoder_loss(x, y_in, y_out, h0, params) -> (loss, grads):
     reverse sequences of 8 digits (9 in the hidden run) with Adam; passes when the trained model, decoded
-    greedily, puts at least 90% of the test digits in the right place."""
+    greedily, puts at least 90% of the test digits in the right place.
+
+    Used by exercise a9_attention; the book derives attention_encoder_decoder_loss in book/13_attention.md.
+    """
     __tracebackhide__ = True
     try:
         return _check_attention_training(f, hidden)

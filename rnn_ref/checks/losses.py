@@ -37,7 +37,10 @@ def _softmax_ref(c):
 
 def check_softmax(f, hidden=False):
     """f(o, axis=-1) -> softmax along `axis` (the last by default), same shape as o; must survive logits of
-    1000. The check calls f(o) and f(o, axis) with another axis."""
+    1000. The check calls f(o) and f(o, axis) with another axis.
+
+    Used by exercise a2_loss; the book derives softmax in book/04_loss.md.
+    """
     spec = Spec("softmax", ("softmax(o)",), _softmax_cases, _softmax_ref, single=True, hyps=hy.SOFTMAX)
     return run_check("check_softmax", spec, (f,), hidden)
 
@@ -55,7 +58,10 @@ def _sce_cases(hidden):
 
 
 def check_softmax_cross_entropy(f, hidden=False):
-    """f(o (T, B, K), y (T, B) int) -> loss (sum over time, mean over batch), do (T, B, K)."""
+    """f(o (T, B, K), y (T, B) int) -> loss (sum over time, mean over batch), do (T, B, K).
+
+    Used by exercise a2_loss; the book derives softmax_cross_entropy in book/04_loss.md.
+    """
     spec = Spec("softmax_cross_entropy", ("loss", "do"), _sce_cases,
                 lambda c: softmax_cross_entropy(c.arg("o"), c.arg("y")), hyps=hy.SOFTMAX_CROSS_ENTROPY)
     return run_check("check_softmax_cross_entropy", spec, (f,), hidden)
@@ -70,7 +76,10 @@ def _perplexity_cases(hidden):
 
 
 def check_perplexity(f, hidden=False):
-    """f(loss_per_token) -> perplexity, a float."""
+    """f(loss_per_token) -> perplexity, a float.
+
+    Used by exercise a2_loss; the book derives perplexity in book/04_loss.md.
+    """
     spec = Spec("perplexity", ("perplexity",), _perplexity_cases, lambda c: perplexity(c.arg("loss_per_token")),
                 single=True, hyps=hy.PERPLEXITY)
     return run_check("check_perplexity", spec, (f,), hidden)

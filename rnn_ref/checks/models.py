@@ -21,7 +21,10 @@ def _m2o_cases(hidden):
 
 
 def check_many_to_one_loss(f, hidden=False):
-    """f(x (T, B, D), h0, params {U_xh, W_hh, b, V_ho, b_y}, y (B,) int) -> loss (mean over batch), grads dict."""
+    """f(x (T, B, D), h0, params {U_xh, W_hh, b, V_ho, b_y}, y (B,) int) -> loss (mean over batch), grads dict.
+
+    Used by exercise a5_architectures; the book derives many_to_one_loss in book/08_shapes.md.
+    """
     spec = Spec("many_to_one_loss", ("loss", "grads"), _m2o_cases, lambda c: many_to_one_loss(*c.values()),
                 hyps=hy.MANY_TO_ONE_LOSS, case_notes=_NOTES_SEQ)
     return run_check("check_many_to_one_loss", spec, (f,), hidden)
@@ -45,7 +48,10 @@ def _encdec_cases(hidden):
 
 
 def check_encoder_decoder_forward(f, hidden=False):
-    """f(x (T_in, B, D), y_in (T_out, B) int, h0, params) -> logits (T_out, B, K), cache."""
+    """f(x (T_in, B, D), y_in (T_out, B) int, h0, params) -> logits (T_out, B, K), cache.
+
+    Used by exercise a5_architectures; the book derives encoder_decoder_forward in book/08_shapes.md.
+    """
     spec = Spec("encoder_decoder_forward", ("logits", "cache"), _encdec_cases, _first(encoder_decoder_forward),
                 hyps=hy.ENCODER_DECODER_FORWARD)
     return run_check("check_encoder_decoder_forward", spec, (f,), hidden)
@@ -71,7 +77,10 @@ def _bi_forward_ref(c):
 
 def check_bidirectional_forward(f, hidden=False):
     """f(x (T, B, D), h0_f, h0_b, params_f, params_b) -> h (T, B, 2H) = [forward h_t, backward h_t], cache.
-    RNN cells; params are (U_xh, W_hh, b) tuples."""
+    RNN cells; params are (U_xh, W_hh, b) tuples.
+
+    Used by exercise a6_bidirectional_deep; the book derives bidirectional_forward in book/09_bidirectional.md.
+    """
     spec = Spec("bidirectional_forward", ("h", "cache"), lambda hd: _bi_cases(hd, False), _bi_forward_ref,
                 hyps=hy.BIDIRECTIONAL_FORWARD)
     return run_check("check_bidirectional_forward", spec, (f,), hidden)
@@ -82,7 +91,10 @@ _PNAMES = ("dU_xh", "dW_hh", "db")
 
 def check_bidirectional_backward(fwd, bwd, hidden=False):
     """fwd as in check_bidirectional_forward; bwd(dh (T, B, 2H), cache) -> dx, dh0_f, dh0_b, dparams_f, dparams_b
-    (dparams: tuples (dU_xh, dW_hh, db))."""
+    (dparams: tuples (dU_xh, dW_hh, db)).
+
+    Used by exercise a6_bidirectional_deep; the book derives bidirectional_backward in book/09_bidirectional.md.
+    """
     def ref(c):
         _, cache = bidirectional_forward(*c.values())
         return bidirectional_backward(c.arg("dh"), cache)
@@ -115,7 +127,10 @@ def _stacked_forward_ref(c):
 
 
 def check_stacked_rnn_forward(f, hidden=False):
-    """f(x (T, B, D), h0s (L, B, H), layers [(U_xh, W_hh, b), ...]) -> top layer's h (T, B, H), cache."""
+    """f(x (T, B, D), h0s (L, B, H), layers [(U_xh, W_hh, b), ...]) -> top layer's h (T, B, H), cache.
+
+    Used by exercise a6_bidirectional_deep; the book derives stacked_rnn_forward in book/10_deep.md.
+    """
     spec = Spec("stacked_rnn_forward", ("h", "cache"), lambda hd: _stacked_cases(hd, False), _stacked_forward_ref,
                 hyps=hy.STACKED_FORWARD)
     return run_check("check_stacked_rnn_forward", spec, (f,), hidden)
@@ -123,7 +138,10 @@ def check_stacked_rnn_forward(f, hidden=False):
 
 def check_stacked_rnn_backward(fwd, bwd, hidden=False):
     """fwd as in check_stacked_rnn_forward; bwd(dh (T, B, H), cache) -> dx, dh0s (L, B, H),
-    dlayers [(dU_xh, dW_hh, db), ...] bottom layer first."""
+    dlayers [(dU_xh, dW_hh, db), ...] bottom layer first.
+
+    Used by exercise a6_bidirectional_deep; the book derives stacked_rnn_backward in book/10_deep.md.
+    """
     def ref(c):
         _, cache = stacked_rnn_forward(*c.values())
         return stacked_rnn_backward(c.arg("dh"), cache)

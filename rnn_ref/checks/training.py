@@ -1,6 +1,7 @@
 """Checks of training: the numerical gradient, clipping, sampling, the char-LM loss and step, a training run."""
 import numpy as np
 
+from . import engine
 from .cases import CASES, _NOTES_SEQ
 from .engine import Case, Spec, case_rng, run_check, wrap_message
 from .mistakes import gradcheck, training as hy
@@ -11,8 +12,89 @@ from ..training.clip import clip_by_global_norm, clip_by_value
 
 # ------------------------------------------------------------------------------------------------ gradient check
 def check_numerical_gradient(f, hidden=False):
-    """f(func, x, h=1e-5) -> d func / d x by central differences, where func() reads x in place."""
-    return gradcheck.check_numerical_gradient(f, hidden)
+    """f(func, x, h=1e-5) -> d func / d x by central differences, where func() reads x in place.
+
+    Used by exercise a3_bptt; the book derives numerical_gradient in book/05_bptt.md.
+    """
+    __tracebackhide__ = True
+    try:
+        return _check_numerical_gradient(f, hidden)
+    except AssertionError as e:
+        raise AssertionError(wrap_message(str(e))) from None
+
+
+def _check_numerical_gradient(f, hidden=False):
+    __tracebackhide__ = True
+    name = "check_numerical_gradient"
+    for i, case in enumerate(gradcheck._ng_cases(hidden)):
+        x0, h = case.arg("x"), case.arg("h")
+        w = case.extra["w"]
+        x = x0.copy()
+        calls = [0]
+        inner = gradcheck._ng_func(x, w)
+        seen = []  # how x differed from x0 at each call of f (the first few hundred calls)
+
+        def func():
+            calls[0] += 1
+            if len(seen) < 400:
+                seen.append(x - x0)
+            return inner()
+
+        record = {}
+        where = f"\n  case {i + 1} of {len(gradcheck._ng_cases(hidden))}: {case.label()}"
+        rebuild = engine.rebuild_hint(name, i, hidden)
+        where += f"\n  {rebuild}" if rebuild else ""
+        try:
+            with engine.quiet(record):
+                in_sandbox = getattr(f, "numerical_gradient_in_sandbox", None)
+                if in_sandbox is None:
+                    got = f(func, x, h)
+                else:  # f lives in the grader's sandbox: so must func, to read the x that f changes
+                    got, x[...], calls[0], seen[:] = in_sandbox(x, w, h, gradcheck.NG_EXPR)
+        except NotImplementedError:
+            raise AssertionError(f"{name}: numerical_gradient is not implemented yet: it raised "
+                                 f"NotImplementedError. Replace the `raise NotImplementedError` line with your "
+                                 f"code.") from None
+        except Exception as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise AssertionError(f"{name}: your numerical_gradient raised {type(e).__name__}: {msg}"
+                                 f"{engine._where(e)}.{where}") from None
+        if got is None:
+            raise AssertionError(f"{name}: numerical_gradient returned None: did you forget the `return` "
+                                 f"statement (or is the stub still unfilled)?")
+        if not np.allclose(x, x0, rtol=1e-12, atol=1e-14):
+            raise AssertionError(
+                f"{name}: your numerical_gradient did not restore x: after it ran, x differs from before by up to "
+                f"{np.max(np.abs(x - x0)):.3g}. After evaluating f at x[i] + h and x[i] - h, put the old value "
+                f"back (x[i] = old), or every later entry is measured at the wrong point.{where}")
+        if calls[0] == 0:
+            raise AssertionError(f"{name}: your numerical_gradient never called f: it must call f() after "
+                                 f"changing x in place (f reads x itself; it takes no arguments).{where}")
+        try:
+            leaves = engine.compare(gradcheck._ng_ref(x0, w, h), got, "the gradient")
+        except engine.CheckFailure as e:
+            raise AssertionError(f"{name}: {e.msg}{where}") from None
+        leaf = leaves[0]
+        err, idx, detail = engine.leaf_error(leaf, tol=1e-8)
+        if err <= 1e-8:
+            continue
+        lines = [f"{name}: the gradient is wrong."]
+        for hname, hyp, msg in gradcheck.NUMGRAD:
+            hv = engine.silently(hyp, x0, w, h)
+            if hv is not None and engine.close(hv, leaf.got, 1e-8):
+                lines.append(f"Likely cause: {msg}")
+                break
+        else:
+            seen_cause = gradcheck._what_f_saw(seen, h)
+            if seen_cause:
+                lines.append(f"Likely cause: {seen_cause}")
+        lines.append(f"the gradient: {detail}.{where}")
+        if calls[0] < 2 * x0.size:
+            lines.append(f"Your function called f {calls[0]} times for an x of {x0.size} entries; the central "
+                         f"difference needs 2 calls per entry.")
+        lines += engine.warnings_note(record)
+        raise AssertionError("\n  ".join(lines))
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ clipping
@@ -35,7 +117,10 @@ def _clip_value_cases(hidden):
 
 
 def check_clip_by_value(f, hidden=False):
-    """f(grads dict, limit) -> a new dict, every entry clipped to [-limit, limit]; grads untouched."""
+    """f(grads dict, limit) -> a new dict, every entry clipped to [-limit, limit]; grads untouched.
+
+    Used by exercise a4_char_lm; the book derives clip_by_value in book/07_limits.md.
+    """
     spec = Spec("clip_by_value", ("clipped",), _clip_value_cases,
                 lambda c: clip_by_value(c.arg("grads"), c.arg("limit")), single=True, hyps=hy.CLIP_BY_VALUE)
     return run_check("check_clip_by_value", spec, (f,), hidden)
@@ -55,7 +140,10 @@ def _clip_norm_cases(hidden):
 
 
 def check_clip_by_global_norm(f, hidden=False):
-    """f(grads dict, max_norm) -> (new dict, global norm before clipping); grads untouched."""
+    """f(grads dict, max_norm) -> (new dict, global norm before clipping); grads untouched.
+
+    Used by exercise a4_char_lm; the book derives clip_by_global_norm in book/07_limits.md.
+    """
     spec = Spec("clip_by_global_norm", ("clipped", "norm"), _clip_norm_cases,
                 lambda c: clip_by_global_norm(c.arg("grads"), c.arg("max_norm")), hyps=hy.CLIP_BY_GLOBAL_NORM)
     return run_check("check_clip_by_global_norm", spec, (f,), hidden)
@@ -121,7 +209,10 @@ def _sample_explain(fns, case, failure, cases):
 
 
 def check_sample_index(f, hidden=False):
-    """f(o (B, K), temperature, u (B,)) -> (B,) int: the smallest k with cumsum(softmax(o / T))[k] > u."""
+    """f(o (B, K), temperature, u (B,)) -> (B,) int: the smallest k with cumsum(softmax(o / T))[k] > u.
+
+    Used by exercise a4_char_lm; the book derives sample_index in book/06_char_lm.md.
+    """
     spec = Spec("sample_index", ("indices",), _sample_cases,
                 lambda c: sample_index(c.arg("o"), c.arg("temperature"), c.arg("u")), single=True,
                 hyps=hy.SAMPLE_INDEX, explain=_sample_explain)
@@ -162,7 +253,10 @@ def _grad_norm(args):
 
 
 def check_char_lm_loss(f, hidden=False):
-    """f(params, inputs (T, B) int, targets (T, B) int, h0) -> loss, grads dict keyed like params, h_last."""
+    """f(params, inputs (T, B) int, targets (T, B) int, h0) -> loss, grads dict keyed like params, h_last.
+
+    Used by the char-LM chapter's demonstrations; the book derives char_lm_loss in book/06_char_lm.md.
+    """
     spec = Spec("char_lm_loss", ("loss", "grads", "h_last"), _lm_cases,
                 lambda c: char_lm_loss(*c.values()), hyps=hy.CHAR_LM_LOSS, case_notes=_NOTES_SEQ)
     return run_check("check_char_lm_loss", spec, (f,), hidden)
@@ -198,7 +292,10 @@ def _train_step_explain(fns, case, failure, cases):
 
 def check_char_lm_train_step(f, hidden=False):
     """f(params, inputs, targets, h0, lr, max_norm) -> new params, loss, h_last (clip by global norm, SGD).
-    The step must clip with the student's own clip_by_global_norm, not rnn_ref's."""
+    The step must clip with the student's own clip_by_global_norm, not rnn_ref's.
+
+    Used by exercise a4_char_lm; the book derives char_lm_train_step in book/06_char_lm.md.
+    """
     problem = _own_pieces_problem(f, "char_lm_train_step")
     if problem:
         raise AssertionError(wrap_message(f"check_char_lm_train_step: {problem}"))
@@ -241,7 +338,10 @@ def check_char_lm_training(f, hidden=False):
     that the loss per character falls. Every step is also compared with the reference step on the same inputs,
     so a step that trains but is wrong (clipping each tensor by its own norm, say) is named, and a step that
     modifies params in place fails. None when the run is right; AssertionError with the cause otherwise.
-    Prints nothing. hidden=True: another slice of the corpus and other initial weights."""
+    Prints nothing. hidden=True: another slice of the corpus and other initial weights.
+
+    Used by exercise a4_char_lm; the book derives char_lm_train_step in book/06_char_lm.md.
+    """
     __tracebackhide__ = True
     from .engine import CheckFailure, copy_tree, run_case
     name = "check_char_lm_training"

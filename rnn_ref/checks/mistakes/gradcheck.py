@@ -1,4 +1,5 @@
-"""Mistakes of numerical_gradient, and its check (f reads x in place, so the check watches what f saw)."""
+"""Mistakes of numerical_gradient: NUMGRAD compares gradients; _what_f_saw reads the values of x that f saw
+(f reads x in place, so checks/training.py watches them)."""
 import numpy as np
 
 from .. import engine as ck
@@ -100,85 +101,3 @@ def _what_f_saw(seen, h):
         return (f"f saw x[i] moved by {steps[0]:g}, but the step h is {h:g}: move x[i] by exactly the h "
                 f"the caller passes, x[i] = old + h and x[i] = old - h.")
     return ""
-
-
-def check_numerical_gradient(f, hidden=False):
-    __tracebackhide__ = True
-    try:
-        return _check_numerical_gradient(f, hidden)
-    except AssertionError as e:
-        raise AssertionError(ck.wrap_message(str(e))) from None
-
-
-def _check_numerical_gradient(f, hidden=False):
-    __tracebackhide__ = True
-    name = "check_numerical_gradient"
-    for i, case in enumerate(_ng_cases(hidden)):
-        x0, h = case.arg("x"), case.arg("h")
-        w = case.extra["w"]
-        x = x0.copy()
-        calls = [0]
-        inner = _ng_func(x, w)
-        seen = []  # how x differed from x0 at each call of f (the first few hundred calls)
-
-        def func():
-            calls[0] += 1
-            if len(seen) < 400:
-                seen.append(x - x0)
-            return inner()
-
-        record = {}
-        where = f"\n  case {i + 1} of {len(_ng_cases(hidden))}: {case.label()}"
-        rebuild = ck.rebuild_hint(name, i, hidden)
-        where += f"\n  {rebuild}" if rebuild else ""
-        try:
-            with ck.quiet(record):
-                in_sandbox = getattr(f, "numerical_gradient_in_sandbox", None)
-                if in_sandbox is None:
-                    got = f(func, x, h)
-                else:  # f lives in the grader's sandbox: so must func, to read the x that f changes
-                    got, x[...], calls[0], seen[:] = in_sandbox(x, w, h, NG_EXPR)
-        except NotImplementedError:
-            raise AssertionError(f"{name}: numerical_gradient is not implemented yet: it raised "
-                                 f"NotImplementedError. Replace the `raise NotImplementedError` line with your "
-                                 f"code.") from None
-        except Exception as e:
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            raise AssertionError(f"{name}: your numerical_gradient raised {type(e).__name__}: {msg}"
-                                 f"{ck._where(e)}.{where}") from None
-        if got is None:
-            raise AssertionError(f"{name}: numerical_gradient returned None: did you forget the `return` "
-                                 f"statement (or is the stub still unfilled)?")
-        if not np.allclose(x, x0, rtol=1e-12, atol=1e-14):
-            raise AssertionError(
-                f"{name}: your numerical_gradient did not restore x: after it ran, x differs from before by up to "
-                f"{np.max(np.abs(x - x0)):.3g}. After evaluating f at x[i] + h and x[i] - h, put the old value "
-                f"back (x[i] = old), or every later entry is measured at the wrong point.{where}")
-        if calls[0] == 0:
-            raise AssertionError(f"{name}: your numerical_gradient never called f: it must call f() after "
-                                 f"changing x in place (f reads x itself; it takes no arguments).{where}")
-        try:
-            leaves = ck.compare(_ng_ref(x0, w, h), got, "the gradient")
-        except ck.CheckFailure as e:
-            raise AssertionError(f"{name}: {e.msg}{where}") from None
-        leaf = leaves[0]
-        err, idx, detail = ck.leaf_error(leaf, tol=1e-8)
-        if err <= 1e-8:
-            continue
-        lines = [f"{name}: the gradient is wrong."]
-        for hname, hyp, msg in NUMGRAD:
-            hv = ck.silently(hyp, x0, w, h)
-            if hv is not None and ck.close(hv, leaf.got, 1e-8):
-                lines.append(f"Likely cause: {msg}")
-                break
-        else:
-            seen_cause = _what_f_saw(seen, h)
-            if seen_cause:
-                lines.append(f"Likely cause: {seen_cause}")
-        lines.append(f"the gradient: {detail}.{where}")
-        if calls[0] < 2 * x0.size:
-            lines.append(f"Your function called f {calls[0]} times for an x of {x0.size} entries; the central "
-                         f"difference needs 2 calls per entry.")
-        lines += ck.warnings_note(record)
-        raise AssertionError("\n  ".join(lines))
-    return None
