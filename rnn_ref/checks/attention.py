@@ -2,7 +2,7 @@
 import numpy as np
 
 from .cases import CASES, _NOTES_SEQ, _backward_ref, _first
-from .engine import Case, Spec, case_rng, describe, run_check, wrap_message
+from .engine import Case, Spec, case_rng, describe, run_check, wrapped
 from .mistakes import attention as hy
 from ..models.attention import (additive_attention_backward, additive_attention_forward,
                                 attention_encoder_decoder_loss, attention_greedy_decode)
@@ -109,10 +109,7 @@ def check_attention_training(f, hidden=False):
     Used by exercise a9_attention; the book derives attention_encoder_decoder_loss in book/13_attention.md.
     """
     __tracebackhide__ = True
-    try:
-        return _check_attention_training(f, hidden)
-    except AssertionError as e:
-        raise AssertionError(wrap_message(str(e))) from None
+    return wrapped(_check_attention_training, f, hidden)
 
 
 def _check_attention_training(f, hidden):

@@ -146,8 +146,9 @@ def _doc(cell, kind, sig, outs, what):
     ex = _EXERCISE.get(cell.name, ("",) * 2)[kind.endswith("backward")]
     used = f"Exercise {ex} uses it; the" if ex else "The"
     return (f"Check {cell.name}_{kind}, the {cell.title}'s {what}: {sig} -> {outs}.\n\n"
-            f"    Runs the reference and the student's function on seeded cases (B=1, T=1, H=1 among them; hidden=True\n"
-            f"    runs another set) and raises AssertionError naming the first wrong output and its likely cause.\n"
+            f"    Runs the reference and the student's function on seeded cases (B=1, T=1, H=1 among them;\n"
+            f"    hidden=True runs another set) and raises AssertionError naming the first wrong output and its\n"
+            f"    likely cause.\n"
             f"    {used} book derives the function in book/{cell.chapter}.md.")
 
 

@@ -745,6 +745,15 @@ def wrap_message(msg, width=WIDTH):
     return "\n".join(out).replace(keep, " ")
 
 
+def wrapped(body, *args):
+    """body(*args) for a check written as a function that raises AssertionError, its message wrapped."""
+    __tracebackhide__ = True
+    try:
+        return body(*args)
+    except AssertionError as e:
+        raise AssertionError(wrap_message(str(e))) from None
+
+
 def rebuild_hint(check_name, i, hidden):
     """The sentence that tells how to get a visible case's inputs (hidden cases cannot be rebuilt)."""
     if hidden:

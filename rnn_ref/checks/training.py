@@ -3,7 +3,7 @@ import numpy as np
 
 from . import engine
 from .cases import CASES, _NOTES_SEQ
-from .engine import Case, Spec, case_rng, run_check, wrap_message
+from .engine import Case, Spec, case_rng, run_check, wrap_message, wrapped
 from .mistakes import gradcheck, training as hy
 from .own_work import _own_pieces_problem
 from ..models.charlm import char_lm_loss, char_lm_train_step, sample_index
@@ -17,10 +17,7 @@ def check_numerical_gradient(f, hidden=False):
     Used by exercise a3_bptt; the book derives numerical_gradient in book/05_bptt.md.
     """
     __tracebackhide__ = True
-    try:
-        return _check_numerical_gradient(f, hidden)
-    except AssertionError as e:
-        raise AssertionError(wrap_message(str(e))) from None
+    return wrapped(_check_numerical_gradient, f, hidden)
 
 
 def _check_numerical_gradient(f, hidden=False):
@@ -103,17 +100,21 @@ def _grads_dict(rng, s):
             "b": rng.standard_normal(4) * s, "V_ho": rng.standard_normal((4, 3)) * s, "b_y": rng.standard_normal(3) * s}
 
 
-def _clip_value_cases(hidden):
-    if hidden:
-        spec = [(130, 8.0, 5.0, ""), (131, 1.0, 0.05, "most entries clipped"), (132, 0.1, 5.0, "nothing to clip"),
-                (133, 50.0, 1.0, "")]
-    else:
-        spec = [(30, 6.0, 5.0, ""), (31, 1.0, 0.5, ""), (32, 0.5, 5.0, "nothing to clip")]
-    cases = []
-    for seed, s, limit, note in spec:
-        cases.append(Case(seed, [("grads", _grads_dict(case_rng(seed), s)), ("limit", limit)],
-                          note=note))
-    return cases
+# (seed, gradient scale, limit or max_norm, note) of the clipping checks' cases
+_CLIP_SIZES = {
+    ("limit", False): [(30, 6.0, 5.0, ""), (31, 1.0, 0.5, ""), (32, 0.5, 5.0, "nothing to clip")],
+    ("limit", True): [(130, 8.0, 5.0, ""), (131, 1.0, 0.05, "most entries clipped"), (132, 0.1, 5.0, "nothing to clip"),
+                      (133, 50.0, 1.0, "")],
+    ("max_norm", False): [(40, 2.0, 5.0, "norm above max_norm"), (41, 0.1, 5.0, "norm below max_norm")],
+    ("max_norm", True): [(140, 3.0, 1.0, "norm above max_norm"), (141, 0.2, 10.0, "norm below max_norm"),
+                         (142, 100.0, 0.01, "norm far above max_norm")],
+}
+
+
+def _clip_cases(bound, hidden):
+    """Cases of a clipping check: a gradient dict and its bound (`limit` or `max_norm`)."""
+    return [Case(seed, [("grads", _grads_dict(case_rng(seed), s)), (bound, v)], note=note)
+            for seed, s, v, note in _CLIP_SIZES[bound, hidden]]
 
 
 def check_clip_by_value(f, hidden=False):
@@ -121,22 +122,9 @@ def check_clip_by_value(f, hidden=False):
 
     Used by exercise a4_char_lm; the book derives clip_by_value in book/07_limits.md.
     """
-    spec = Spec("clip_by_value", ("clipped",), _clip_value_cases,
+    spec = Spec("clip_by_value", ("clipped",), lambda hd: _clip_cases("limit", hd),
                 lambda c: clip_by_value(c.arg("grads"), c.arg("limit")), single=True, hyps=hy.CLIP_BY_VALUE)
     return run_check("check_clip_by_value", spec, (f,), hidden)
-
-
-def _clip_norm_cases(hidden):
-    if hidden:
-        spec = [(140, 3.0, 1.0, "norm above max_norm"), (141, 0.2, 10.0, "norm below max_norm"),
-                (142, 100.0, 0.01, "norm far above max_norm")]
-    else:
-        spec = [(40, 2.0, 5.0, "norm above max_norm"), (41, 0.1, 5.0, "norm below max_norm")]
-    cases = []
-    for seed, s, m, note in spec:
-        cases.append(Case(seed, [("grads", _grads_dict(case_rng(seed), s)), ("max_norm", m)],
-                          note=note))
-    return cases
 
 
 def check_clip_by_global_norm(f, hidden=False):
@@ -144,7 +132,7 @@ def check_clip_by_global_norm(f, hidden=False):
 
     Used by exercise a4_char_lm; the book derives clip_by_global_norm in book/07_limits.md.
     """
-    spec = Spec("clip_by_global_norm", ("clipped", "norm"), _clip_norm_cases,
+    spec = Spec("clip_by_global_norm", ("clipped", "norm"), lambda hd: _clip_cases("max_norm", hd),
                 lambda c: clip_by_global_norm(c.arg("grads"), c.arg("max_norm")), hyps=hy.CLIP_BY_GLOBAL_NORM)
     return run_check("check_clip_by_global_norm", spec, (f,), hidden)
 
@@ -444,8 +432,8 @@ def _training_fail(name, spec, f, k, steps, hidden, what, hint="", more_cases=()
 
 CASES.update({
     "check_numerical_gradient": lambda hd: gradcheck._ng_cases(hd),
-    "check_clip_by_value": lambda hd: _clip_value_cases(hd),
-    "check_clip_by_global_norm": lambda hd: _clip_norm_cases(hd),
+    "check_clip_by_value": lambda hd: _clip_cases("limit", hd),
+    "check_clip_by_global_norm": lambda hd: _clip_cases("max_norm", hd),
     "check_sample_index": lambda hd: _sample_cases(hd),
     "check_char_lm_loss": lambda hd: _lm_cases(hd),
     "check_char_lm_train_step": lambda hd: _lm_cases(hd, True),

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import engine as ck
 from ...numerics import sigmoid
-from .messages import order_of
+from .messages import modes, order_of
 
 I = ck.IGNORE
 
@@ -65,26 +65,22 @@ STEP_FORWARD = [
 ]
 
 _DC_TOTAL = "dc_total = dc + dh * o * (1 - tanh(c)**2)"
-STEP_BACKWARD = [
-    ("no_dh_in_dc", _bwd("no_dh_in_dc"),
-     "the gradient through h never reaches c: h = o * tanh(c), so the cell state's total gradient is "
-     f"{_DC_TOTAL}; you used dc alone (in the i, f, g terms and in dc_prev = f * dc_total)."),
-    ("tanh_c_in_f", _bwd("tanh_c_in_f"), "the forget gate's term uses tanh(c); c = f * c_prev + i * g, so it is "
-                                         "da_f = dc_total * c_prev * f * (1 - f) (c_prev, the previous cell state)."),
-    ("dc_in_o", _bwd("dc_in_o"), "the output gate's term uses dc; h = o * tanh(c), so the output gate sees only "
-                                 "dh: da_o = dh * tanh(c) * o * (1 - o)."),
-    ("dct_in_o", _bwd("dct_in_o"), "the output gate's term uses dc_total; h = o * tanh(c), so the output gate "
-                                   "sees only dh: da_o = dh * tanh(c) * o * (1 - o)."),
-    ("g_sigmoid_grad", _bwd("g_sigmoid_grad"), "the candidate g is a tanh, so its derivative is 1 - g**2, not "
-                                               "g * (1 - g): da_g = dc_total * i * (1 - g**2)."),
-    ("dcprev_no_f", _bwd("dcprev_no_f"),
-     "dc_prev is missing the forget gate: c = f * c_prev + i * g, so dc_prev = f * dc_total."),
-    ("dcprev_no_dh", _bwd("dcprev_no_dh"),
-     f"dc_prev is only f * dc: the gradient through h reaches c too. With {_DC_TOTAL}, dc_prev = f * dc_total "
-     "(and every gate's gradient uses dc_total)."),
-    ("no_tanh_c", _bwd("no_tanh_c"), "the derivative of tanh(c) is missing: dh reaches c as "
-                                     "dh * o * (1 - tanh(c)**2)."),
-] + [(f"bwd_perm{''.join(map(str, p))}", _bwd(perm=p),
+STEP_BACKWARD = modes(_bwd, {
+    "no_dh_in_dc": "the gradient through h never reaches c: h = o * tanh(c), so the cell state's total gradient is "
+                   f"{_DC_TOTAL}; you used dc alone (in the i, f, g terms and in dc_prev = f * dc_total).",
+    "tanh_c_in_f": "the forget gate's term uses tanh(c); c = f * c_prev + i * g, so it is da_f = dc_total * c_prev "
+                   "* f * (1 - f) (c_prev, the previous cell state).",
+    "dc_in_o": "the output gate's term uses dc; h = o * tanh(c), so the output gate sees only dh: da_o = dh * "
+               "tanh(c) * o * (1 - o).",
+    "dct_in_o": "the output gate's term uses dc_total; h = o * tanh(c), so the output gate sees only dh: da_o = dh "
+                "* tanh(c) * o * (1 - o).",
+    "g_sigmoid_grad": "the candidate g is a tanh, so its derivative is 1 - g**2, not g * (1 - g): da_g = dc_total *"
+                      " i * (1 - g**2).",
+    "dcprev_no_f": "dc_prev is missing the forget gate: c = f * c_prev + i * g, so dc_prev = f * dc_total.",
+    "dcprev_no_dh": f"dc_prev is only f * dc: the gradient through h reaches c too. With {_DC_TOTAL}, "
+                    "dc_prev = f * dc_total (and every gate's gradient uses dc_total).",
+    "no_tanh_c": "the derivative of tanh(c) is missing: dh reaches c as dh * o * (1 - tanh(c)**2).",
+}) + [(f"bwd_perm{''.join(map(str, p))}", _bwd(perm=p),
       "your backward writes the gate gradients in the order {o}; they must sit where the forward read the gates: "
       "i, f, g, o.".format(o=", ".join(order_of("ifgo", p)))) for p in permutations(range(4)) if p != (0, 1, 2, 3)]
 # a step mistake that is, over a sequence, the time loop's "no gradient through c" (sequence.py says it)

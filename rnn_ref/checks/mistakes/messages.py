@@ -102,3 +102,8 @@ def gate_order(cell, perm):
     columns = ", ".join(f"{span(j)} {GATE_NAMES.get(g, g)}" for j, g in enumerate(cell.gates))
     order = "".join(got)
     return say("gate_order", cell, order=", ".join(got), known=KNOWN_ORDERS.get(order, ""), columns=columns)
+
+
+def modes(make, table):
+    """[(name, make(name), message)] for a table {name: message} of the mistakes one function makes by name."""
+    return [(m, make(m), msg) for m, msg in table.items()]

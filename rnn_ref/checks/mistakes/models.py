@@ -4,6 +4,7 @@ import numpy as np
 from .. import engine as ck
 from ...models.charlm import one_hot
 from ...training.loss import softmax_cross_entropy
+from .messages import modes
 from .rnn import _RNN_MSG, _rnn_bwd, _rnn_fwd
 
 I = ck.IGNORE
@@ -126,21 +127,19 @@ def _bi_bwd(m):
     return hyp
 
 
-BIDIRECTIONAL_BACKWARD = [
-    ("dh_not_reversed", _bi_bwd("dh_not_reversed"),
-     "the backward half of dh was not reversed in time: the backward cell ran on x[::-1], so give its backward "
-     "pass dh[::-1, :, H:]."),
-    ("dx_not_reversed", _bi_bwd("dx_not_reversed"),
-     "the backward cell's dx is still in reversed time order: add dx_b[::-1] to the forward cell's dx."),
-    ("dx_forward_only", _bi_bwd("dx_forward_only"),
-     "dx holds only the forward cell's part: x feeds both directions, so add the backward cell's dx (reversed)."),
-    ("swapped", _bi_bwd("swapped"), "the halves of dh are swapped: dh[:, :, :H] belongs to the forward cell."),
-    ("dh0_swapped", _bi_bwd("dh0_swapped"),
-     "dh0_f and dh0_b are swapped: return the forward cell's dh0 first, dx, dh0_f, dh0_b, dparams_f, dparams_b."),
-    ("dparams_swapped", _bi_bwd("dparams_swapped"),
-     "dparams_f and dparams_b are swapped: return the forward cell's gradients first, dx, dh0_f, dh0_b, "
-     "dparams_f, dparams_b."),
-]
+BIDIRECTIONAL_BACKWARD = modes(_bi_bwd, {
+    "dh_not_reversed": "the backward half of dh was not reversed in time: the backward cell ran on x[::-1], so give"
+                       " its backward pass dh[::-1, :, H:].",
+    "dx_not_reversed": "the backward cell's dx is still in reversed time order: add dx_b[::-1] to the forward "
+                       "cell's dx.",
+    "dx_forward_only": "dx holds only the forward cell's part: x feeds both directions, so add the backward cell's "
+                       "dx (reversed).",
+    "swapped": "the halves of dh are swapped: dh[:, :, :H] belongs to the forward cell.",
+    "dh0_swapped": "dh0_f and dh0_b are swapped: return the forward cell's dh0 first, dx, dh0_f, dh0_b, dparams_f, "
+                   "dparams_b.",
+    "dparams_swapped": "dparams_f and dparams_b are swapped: return the forward cell's gradients first, dx, dh0_f, "
+                       "dh0_b, dparams_f, dparams_b.",
+})
 
 
 def _stack_fwd(c, m=None):
@@ -190,15 +189,12 @@ def _stack_bwd(m):
     return hyp
 
 
-STACKED_BACKWARD = [
-    ("dlayers_reversed", _stack_bwd("dlayers_reversed"),
-     "dlayers is in top-to-bottom order (the order the backward loop visits the layers): reverse it, so that "
-     "dlayers[0] belongs to the bottom layer like layers[0]."),
-    ("dh0s_reversed", _stack_bwd("dh0s_reversed"),
-     "dh0s is in top-to-bottom order: dh0s[l] must belong to layer l (bottom first)."),
-    ("dx_top", _stack_bwd("dx_top"),
-     "dx is the top layer's dx; return the bottom layer's, the gradient with respect to x itself (each layer's "
-     "dx is the upstream gradient of the layer below)."),
-    ("same_dh", _stack_bwd("same_dh"),
-     "every layer was given the top's dh; a lower layer's upstream gradient is the dx of the layer above it."),
-]
+STACKED_BACKWARD = modes(_stack_bwd, {
+    "dlayers_reversed": "dlayers is in top-to-bottom order (the order the backward loop visits the layers): reverse"
+                        " it, so that dlayers[0] belongs to the bottom layer like layers[0].",
+    "dh0s_reversed": "dh0s is in top-to-bottom order: dh0s[l] must belong to layer l (bottom first).",
+    "dx_top": "dx is the top layer's dx; return the bottom layer's, the gradient with respect to x itself (each "
+              "layer's dx is the upstream gradient of the layer below).",
+    "same_dh": "every layer was given the top's dh; a lower layer's upstream gradient is the dx of the layer above "
+               "it.",
+})

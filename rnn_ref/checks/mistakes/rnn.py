@@ -63,7 +63,8 @@ _OWN_BWD_MSGS = {
 }
 _RNN = get_cell("rnn")
 # what _rnn_bwd's modes say, for the models built on the RNN (char LM, many-to-one, attention)
-_RNN_MSG = dict(_OWN_BWD_MSGS, h_wrap=say("bwd_wrap", _RNN, s="h"), db_mean=say("bias_mean", _RNN, dbs="db", is_are="is"),
+_RNN_MSG = dict(_OWN_BWD_MSGS, h_wrap=say("bwd_wrap", _RNN, s="h"),
+                db_mean=say("bias_mean", _RNN, dbs="db", is_are="is"),
                 **{m: say(m, _RNN) for m in ("assign", "only_last", "no_time_flow", "dh_only_last", "forward_loop")})
 
 

@@ -5,6 +5,7 @@ from .. import engine as ck
 from ...models.charlm import one_hot
 from ...training.clip import clip_by_global_norm
 from ...training.loss import softmax, softmax_cross_entropy
+from .messages import modes
 from .rnn import _RNN_MSG, _rnn_bwd, _rnn_fwd
 
 
@@ -57,20 +58,20 @@ def _cgn(m):
     return hyp
 
 
-CLIP_BY_GLOBAL_NORM = [
-    ("per_tensor", _cgn("per_tensor"),
-     "each tensor was scaled by its own norm; the global norm is sqrt(sum over ALL tensors of their squared "
-     "entries), and every tensor is scaled by the same factor max_norm / global_norm (that keeps the direction)."),
-    ("always", _cgn("always"),
-     "you rescaled even though the norm was not above max_norm: when norm <= max_norm the gradients stay as they are."),
-    ("no_sqrt", _cgn("no_sqrt"), "the norm is missing its square root: norm = sqrt(sum of squares)."),
-    ("by_value", _cgn("by_value"), "you clipped every entry by value; clipping by global norm rescales all "
-                                   "tensors together by max_norm / norm."),
-    ("sum_norms", _cgn("sum_norms"), "you added the per-tensor norms; the global norm is sqrt of the sum of "
-                                     "ALL squared entries (sum the squares first, then one sqrt)."),
-    ("inverse", _cgn("inverse"), "the scale is upside down: multiply by max_norm / norm (< 1), not norm / max_norm."),
-    ("norm_after", _cgn("norm_after"), "you returned the norm after clipping; return the norm before clipping."),
-]
+CLIP_BY_GLOBAL_NORM = modes(_cgn, {
+    "per_tensor": "each tensor was scaled by its own norm; the global norm is sqrt(sum over ALL tensors of their "
+                  "squared entries), and every tensor is scaled by the same factor max_norm / global_norm (that "
+                  "keeps the direction).",
+    "always": "you rescaled even though the norm was not above max_norm: when norm <= max_norm the gradients stay "
+              "as they are.",
+    "no_sqrt": "the norm is missing its square root: norm = sqrt(sum of squares).",
+    "by_value": "you clipped every entry by value; clipping by global norm rescales all tensors together by "
+                "max_norm / norm.",
+    "sum_norms": "you added the per-tensor norms; the global norm is sqrt of the sum of ALL squared entries (sum "
+                 "the squares first, then one sqrt).",
+    "inverse": "the scale is upside down: multiply by max_norm / norm (< 1), not norm / max_norm.",
+    "norm_after": "you returned the norm after clipping; return the norm before clipping.",
+})
 
 
 # ------------------------------------------------------------------------------------------------ sampling
@@ -84,6 +85,8 @@ def _inv_cdf(p, u, strict=True, flat=False):
 def _samp(m):
     def hyp(c):
         o, t, u = c.arg("o"), c.arg("temperature"), c.arg("u")
+        if m == "greedy":
+            return o.argmax(axis=1).astype(np.int64) if t > 0 else None
         if t == 0:
             if m == "div0":
                 return np.zeros(o.shape[0], dtype=np.int64)
@@ -115,31 +118,26 @@ def _samp(m):
 
 SAMPLE_INDEX = [
     ("index_K", lambda c: ck.Predicate(lambda g: np.any(np.asarray(g) >= c.arg("o").shape[1])),
-     "you returned an index equal to K (the number of classes), a class that does not exist: when round-off "
-     "leaves the last CDF entry a hair below u, no entry is > u. Cap the index: np.minimum(k, K - 1)."),
-    ("argmax_none", _samp("argmax_none"),
-     "where no CDF entry is > u (round-off can leave the last one a hair below u), np.argmax(cdf > u) finds no "
-     "True and returns 0: return the last class, K - 1, in that case (np.minimum(k, K - 1) with k counted "
-     "as np.sum(cdf <= u))."),
-    ("greedy", lambda c: c.arg("o").argmax(axis=1).astype(np.int64) if c.arg("temperature") > 0 else None,
-     "you return the argmax whatever the temperature: temperature 0 is greedy, any other temperature draws "
-     "from softmax(o / temperature) by the inverse CDF at u."),
-    ("div0", _samp("div0"), "temperature 0 means greedy: return o.argmax(axis=1) (do not divide by 0)."),
-    ("argmin", _samp("argmin"), "temperature 0 means greedy: the most likely class, argmax, not argmin."),
-    ("ignore_t", _samp("ignore_t"), "the temperature is ignored: sample from softmax(o / temperature)."),
-    ("times_t", _samp("times_t"), "you multiplied the logits by the temperature; divide: softmax(o / temperature)."),
-    ("after_softmax", _samp("after_softmax"),
-     "the temperature is applied after the softmax (probabilities / T no longer sum to 1): divide the LOGITS, "
-     "softmax(o / temperature)."),
-    ("ge", _samp("ge"), "you return the smallest k with cdf[k] >= u; the rule is cdf[k] > u (strictly), e.g. "
-                        "np.searchsorted(cdf, u, side='right')."),
-    ("flat", _samp("flat"), "np.cumsum without axis=1 runs over the whole (B, K) array; take the cumulative sum "
-                            "along each row."),
-    ("plus1", _samp("plus1"), "off by one: you return the index after the right one (the smallest k with "
-                              "cdf[k] > u)."),
-    ("minus1", _samp("minus1"), "off by one: you return the largest k with cdf[k] <= u; the rule is the "
-                                "smallest k with cdf[k] > u."),
-]
+         "you returned an index equal to K (the number of classes), a class that does not exist: when round-off "
+         "leaves the last CDF entry a hair below u, no entry is > u. Cap the index: np.minimum(k, K - 1)."),
+] + modes(_samp, {
+    "argmax_none": "where no CDF entry is > u (round-off can leave the last one a hair below u), np.argmax(cdf > u)"
+                   " finds no True and returns 0: return the last class, K - 1, in that case (np.minimum(k, K - 1) "
+                   "with k counted as np.sum(cdf <= u)).",
+    "greedy": "you return the argmax whatever the temperature: temperature 0 is greedy, any other temperature draws"
+              " from softmax(o / temperature) by the inverse CDF at u.",
+    "div0": "temperature 0 means greedy: return o.argmax(axis=1) (do not divide by 0).",
+    "argmin": "temperature 0 means greedy: the most likely class, argmax, not argmin.",
+    "ignore_t": "the temperature is ignored: sample from softmax(o / temperature).",
+    "times_t": "you multiplied the logits by the temperature; divide: softmax(o / temperature).",
+    "after_softmax": "the temperature is applied after the softmax (probabilities / T no longer sum to 1): divide "
+                     "the LOGITS, softmax(o / temperature).",
+    "ge": "you return the smallest k with cdf[k] >= u; the rule is cdf[k] > u (strictly), e.g. np.searchsorted(cdf,"
+          " u, side='right').",
+    "flat": "np.cumsum without axis=1 runs over the whole (B, K) array; take the cumulative sum along each row.",
+    "plus1": "off by one: you return the index after the right one (the smallest k with cdf[k] > u).",
+    "minus1": "off by one: you return the largest k with cdf[k] <= u; the rule is the smallest k with cdf[k] > u.",
+})
 
 
 # ------------------------------------------------------------------------------------------------ char LM
