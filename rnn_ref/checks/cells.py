@@ -155,7 +155,9 @@ def _doc(cell, kind, sig, outs, what):
 def make_checks(cell):
     """{check name: check function} of the four checks of one registered cell."""
     n, k = cell.name, len(cell.state)
-    xs = ", ".join(cell.params)
+    G = "" if len(cell.gates) == 1 else str(len(cell.gates))
+    xs = ", ".join(f"{p} ({'D' if i == 0 else 'H'}, {G}H)" if i < 2 else f"{p} ({G}H,)"
+                   for i, p in enumerate(cell.params))
     step_args = ", ".join(["x (B, D)"] + [f"{s}_prev (B, H)" for s in cell.state]) + ", " + xs
     seq_args = ", ".join(["x (T, B, D)"] + [f"{s}0 (B, H)" for s in cell.state]) + ", " + xs
     step_out = ("h", *cell.state[1:], "cache")

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import engine as ck
+from ...cells.rnn import rnn_backward, rnn_forward
 from ...models.charlm import one_hot
 from ...training.loss import softmax_cross_entropy
 from .messages import modes
@@ -112,12 +113,14 @@ BIDIRECTIONAL_FORWARD = [
 
 def _bi_bwd(m):
     def hyp(c):
-        from ...models.bidirectional import bidirectional_forward, cell_backward
-        _, (cell, cf, cb, H) = bidirectional_forward(*c.values())
+        x, h0_f, h0_b, params_f, params_b = c.values()
+        H = h0_f.shape[1]
+        _, cf = rnn_forward(x, h0_f, *params_f)
+        _, cb = rnn_forward(x[::-1], h0_b, *params_b)
         dh = c.arg("dh")
         dfh, dbh = (dh[:, :, H:], dh[:, :, :H]) if m == "swapped" else (dh[:, :, :H], dh[:, :, H:])
-        dx_f, ds_f, dp_f = cell_backward("rnn", dfh, cf)
-        dx_b, ds_b, dp_b = cell_backward("rnn", dbh if m == "dh_not_reversed" else dbh[::-1], cb)
+        dx_f, ds_f, *dp_f = rnn_backward(dfh, cf)
+        dx_b, ds_b, *dp_b = rnn_backward(dbh if m == "dh_not_reversed" else dbh[::-1], cb)
         dx = {"dx_not_reversed": dx_f + dx_b, "dx_forward_only": dx_f}.get(m, dx_f + dx_b[::-1])
         if m == "dparams_swapped":
             return dx, ds_f, ds_b, tuple(dp_b), tuple(dp_f)
@@ -168,15 +171,16 @@ STACKED_FORWARD = [
 
 def _stack_bwd(m):
     def hyp(c):
-        from ...models.deep import stacked_rnn_forward
-        from ...cells.rnn import rnn_backward
-        _, caches = stacked_rnn_forward(*c.values())
-        dh = c.arg("dh")
+        x, h0s, layers = c.values()
+        caches, inp = [], x
+        for h0, params in zip(h0s, layers):
+            inp, cache = rnn_forward(inp, h0, *params)
+            caches.append(cache)
         dh0s, dl = [], []
-        g = dh
+        g = c.arg("dh")
         top_dx = None
         for cache in reversed(caches):
-            dx, dh0, dU, dW, db = rnn_backward(dh if m == "same_dh" else g, cache)
+            dx, dh0, dU, dW, db = rnn_backward(c.arg("dh") if m == "same_dh" else g, cache)
             g = dx
             top_dx = dx if top_dx is None else top_dx
             dh0s.append(dh0)
