@@ -61,6 +61,10 @@ _GATE_TERMS = {
                        "z": "da_z = dh * (h_prev - n) * z * (1 - z)",
                        "n": "da_n = dn = dh * (1 - z) * (1 - n**2) on the x side, r * dn on the h side"},
                 shared=("rn", "dn = dh * (1 - z) * (1 - n**2)"), together=False, direct=" plus the direct path dh * z"),
+    "gru_cho": dict(terms={"r": "da_r = (da_n @ Wh_n.T) * h_prev * r * (1 - r)",
+                           "z": "da_z = dh * (h_prev - n) * z * (1 - z)", "n": "da_n = dh * (1 - z) * (1 - n**2)"},
+                    shared=("rn", "da_n = dh * (1 - z) * (1 - n**2)"), together=False,
+                    direct=" plus (da_n @ Wh_n.T) * r and the direct path dh * z"),
 }
 
 
