@@ -2,6 +2,7 @@
 import numpy as np
 
 from ...numerics import sigmoid
+from .messages import say
 
 
 def _gru_step(x, hp, Wx, Wh, bx, bh, m=None):
@@ -44,15 +45,14 @@ _GRU_FWD = [
                      "+ bh_n)), the reset gate acts after the matmul, on the bias bh_n too."),
     ("bhn_outside", "the reset gate must multiply bh_n too: n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n))."),
     ("no_reset", "the reset gate r is missing from n = tanh(x @ Wx_n + bx_n + r * (h_prev @ Wh_n + bh_n))."),
-    ("z_swapped", "the update gate's roles are swapped: h = (1 - z) * n + z * h_prev (PyTorch's convention; "
-                  "z near 1 keeps the old state)."),
+    ("z_swapped", say("z_swapped")),
 ]
 STEP_FORWARD = [(m, (lambda m: lambda *a: _gru_step(*a, m=m)[:1])(m), msg) for m, msg in _GRU_FWD]
 
 _GRU_BWD = [
-    ("no_tanh", "the tanh derivative of n is missing: dn = dh * (1 - z) * (1 - n**2)."),
-    ("no_direct", "dh_prev is missing the direct path h = ... + z * h_prev: add dh * z to dh_prev."),
-    ("z_sign", "the sign of dz is flipped: h = (1 - z) * n + z * h_prev, so dL/dz = dh * (h_prev - n)."),
+    ("no_tanh", say("n_no_tanh", dn="dn")),
+    ("no_direct", say("no_direct")),
+    ("z_sign", say("z_sign")),
     ("dah_no_r", "the gradient of the hidden-side n block (for Wh_n, bh_n and h_prev) must be multiplied by r: "
                  "in the forward, r multiplies (h_prev @ Wh_n + bh_n)."),
     ("dr_no_ghn", "the reset gate's term is missing what r multiplies: n = tanh(... + r * (h_prev @ Wh_n + "

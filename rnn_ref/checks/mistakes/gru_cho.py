@@ -4,7 +4,7 @@ missing biases come from sequence.py like every cell's."""
 import numpy as np
 
 from ...numerics import sigmoid
-from .messages import modes
+from .messages import modes, say
 
 
 def _step(x, hp, Wx, Wh, bx, bh, m=None):
@@ -39,13 +39,12 @@ STEP_FORWARD = modes(lambda m: lambda *a: _step(*a, m=m)[0], {
                    "(rnn_ref.gru); Cho et al. reset the state before it: n = tanh(x @ Wx_n + bx_n + bh_n + "
                    "(r * h_prev) @ Wh_n).",
     "no_reset": "the reset gate r is missing from n = tanh(x @ Wx_n + bx_n + bh_n + (r * h_prev) @ Wh_n).",
-    "z_swapped": "the update gate's roles are swapped: h = (1 - z) * n + z * h_prev (z near 1 keeps the old "
-                 "state).",
+    "z_swapped": say("z_swapped"),
 })
 STEP_BACKWARD = modes(lambda m: lambda *a: _step_back(*a, m=m), {
-    "no_tanh": "the tanh derivative of n is missing: da_n = dh * (1 - z) * (1 - n**2).",
-    "no_direct": "dh_prev is missing the direct path h = ... + z * h_prev: add dh * z to dh_prev.",
-    "z_sign": "the sign of dz is flipped: h = (1 - z) * n + z * h_prev, so dL/dz = dh * (h_prev - n).",
+    "no_tanh": say("n_no_tanh", dn="da_n"),
+    "no_direct": say("no_direct"),
+    "z_sign": say("z_sign"),
     "dWhn_hprev": "the n block of dWh uses h_prev; the product's input is the reset state: dWh_n = (r * "
                   "h_prev).T @ da_n.",
     "drh_no_r": "the gradient that reaches h_prev through (r * h_prev) @ Wh_n must be multiplied by r: "

@@ -42,6 +42,12 @@ MSG = {
                   "columns {columns}.",
     "bias_mean": "{dbs} {is_are} averaged; a bias gradient is a sum over the batch (and over time): "
                  "da.sum(axis=0).",
+    # the update gate of both GRUs, h = (1 - z) * n + z * h_prev
+    "z_swapped": "the update gate's roles are swapped: h = (1 - z) * n + z * h_prev (z near 1 keeps the old "
+                 "state).",
+    "z_sign": "the sign of dz is flipped: h = (1 - z) * n + z * h_prev, so dL/dz = dh * (h_prev - n).",
+    "no_direct": "dh_prev is missing the direct path h = ... + z * h_prev: add dh * z to dh_prev.",
+    "n_no_tanh": "the tanh derivative of n is missing: {dn} = dh * (1 - z) * (1 - n**2).",
     # a sequence check whose failure is the step's math
     "step_first": "{msg} That is the one-step math: if your {seq} calls your {step}, fix {step} first "
                   "(check_{step} says more).",
