@@ -131,15 +131,32 @@ def copy_tree(v):
     return v
 
 
+def _tree(v, path=()):
+    """(path, item) pairs of a tree of dicts, lists and tuples: its arrays, and each container's keys or length."""
+    if isinstance(v, dict):
+        yield path, ("keys", tuple(v))
+        for k, a in v.items():
+            yield from _tree(a, path + (k,))
+    elif isinstance(v, (list, tuple)):
+        yield path, ("length", len(v))
+        for i, a in enumerate(v):
+            yield from _tree(a, path + (i,))
+    elif isinstance(v, np.ndarray):
+        yield path, v
+
+
+def _same_item(x, y):
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.shape == y.shape and \
+            np.array_equal(x, y, equal_nan=True)
+    return x == y
+
+
 def same_tree(a, b):
-    """True when two input trees hold the same values (used to detect in-place modification)."""
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same_tree(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same_tree(x, y) for x, y in zip(a, b))
-    return True
+    """True when two input trees hold the same arrays in the same places (used to detect in-place modification);
+    numbers and other leaves are not compared."""
+    ta, tb = list(_tree(a)), list(_tree(b))
+    return len(ta) == len(tb) and all(pa == pb and _same_item(x, y) for (pa, x), (pb, y) in zip(ta, tb))
 
 
 @contextlib.contextmanager
