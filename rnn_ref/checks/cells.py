@@ -107,8 +107,8 @@ def _gate_explain(cell, seq):
                     return _gate_sentence(cell, bias, wrong)
         return ""
 
-    def explain(fns, case, failure, cases):
-        from .engine import _SPEC_OF_CALL, CheckFailure, run_case
+    def explain(spec, fns, case, failure, cases):
+        from .engine import CheckFailure, run_case
         leaves = {l.path: l for l in failure.leaves}
         if not seq:
             sentence = blocks(leaves)
@@ -124,7 +124,7 @@ def _gate_explain(cell, seq):
         if not one:
             return [], []
         try:
-            run_case(_SPEC_OF_CALL[0], fns, one[0], {})
+            run_case(spec, fns, one[0], {})
             return [], []  # right at T=1: the loop is to blame, and the T=1 note says so
         except CheckFailure as e:
             if e.leaves is None:

@@ -438,7 +438,6 @@ def warnings_note(record):
 # ----------------------------------------------------------------------------------------------- running
 
 SPECS = {}  # check name -> the Spec it last ran (for tests that inspect the hypotheses)
-_SPEC_OF_CALL = []  # [the Spec being diagnosed], for explain() functions that run the student's function again
 
 
 class Spec:
@@ -450,7 +449,7 @@ class Spec:
     hyps: [(name, hyp(case) -> outputs shaped like ref, message)], typical mistakes, most specific first;
     probes: [(transform(case) -> case, note)]: if the student passes the transformed case, say note;
     case_notes: {case.note: text} said when the student passes a special case (T=1, B=1, ...);
-    explain(fns, case, failure, cases) -> (causes, notes): a check's own diagnosis, asked when no hypothesis
+    explain(spec, fns, case, failure, cases) -> (causes, notes): a check's own diagnosis, asked when no hypothesis
     matches (it may call the student's functions again through run_case).
     """
 
@@ -693,9 +692,8 @@ def diagnose(spec, fns, case, failure, cases):
     causes = [msg for _, msg in causes]
     notes = []
     if not causes and spec.explain is not None:
-        _SPEC_OF_CALL[:] = [spec]
         try:
-            more_causes, more_notes = spec.explain(fns, case, failure, cases)
+            more_causes, more_notes = spec.explain(spec, fns, case, failure, cases)
         except Exception:  # a diagnosis must never hide the failure itself
             more_causes, more_notes = [], []
         causes, notes = list(more_causes), list(more_notes)

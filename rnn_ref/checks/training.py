@@ -168,12 +168,11 @@ def _sample_cases(hidden):
     return cases
 
 
-def _sample_explain(fns, case, failure, cases):
+def _sample_explain(spec, fns, case, failure, cases):
     """Sampling mistakes that no fixed output shows: ignoring u (own random numbers, or none)."""
-    from .engine import _SPEC_OF_CALL, CheckFailure, run_case
+    from .engine import CheckFailure, run_case
     if case.arg("temperature") == 0:
         return [], []
-    spec = _SPEC_OF_CALL[0]
 
     def again(c):
         try:
@@ -250,7 +249,7 @@ def check_char_lm_loss(f, hidden=False):
     return run_check("check_char_lm_loss", spec, (f,), hidden)
 
 
-def _train_step_explain(fns, case, failure, cases):
+def _train_step_explain(spec, fns, case, failure, cases):
     """A step whose update is a constant multiple of the right one: the learning rate is not the one given."""
     from .engine import _nice_factor
     params = case.arg("params")
