@@ -18,6 +18,7 @@ import numpy as np
 
 import rnn_ref
 from rnn_ref import checks
+from rnn_ref.checks.engine import RaisedElsewhere
 
 from .allowed import ISOLATE, allowed
 from .sandbox import Allowed, Limits, Sandbox, SandboxDied, SandboxRef
@@ -35,9 +36,9 @@ class Options:
 
 
 # ------------------------------------------------------------------------------------------- the student's functions
-class StudentError(Exception):
-    """An exception raised by the student's code in the sandbox, re-raised here under its own name."""
-    where = ""
+class StudentError(RaisedElsewhere):
+    """An exception raised by the student's code in the sandbox, re-raised here under its own name, with the
+    sandbox's `where` text (the check's engine says it instead of a traceback it cannot see)."""
 
 
 _ERRORS = {}
@@ -49,9 +50,7 @@ def _exception(reply):
     if name == "NotImplementedError":
         return NotImplementedError(reply.get("evalue", ""))
     cls = _ERRORS.setdefault(name, type(name, (StudentError,), {}))
-    e = cls(str(reply.get("evalue", "")))
-    e.where = str(reply.get("where", ""))
-    return e
+    return cls(str(reply.get("evalue", "")), str(reply.get("where", "")))
 
 
 def _overwrite(dst, src):

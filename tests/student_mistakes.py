@@ -179,6 +179,10 @@ def softmax(o, axis=-1, mistake=None):
         return e / e.sum(axis=0, keepdims=True)
     if mistake == "no_keepdims":
         return e / e.sum(axis=axis)
+    if mistake == "sum_all":           # one sum over the whole array
+        return e / e.sum()
+    if mistake == "no_divide":         # exp(o - max), never normalised
+        return e
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -727,3 +731,19 @@ def attention_encoder_decoder_loss(x, y_in, y_out, h0, params, mistake=None):
     if mistake == "frozen_attention":          # the attention's weights never learn
         grads.update({k: np.zeros_like(grads[k]) for k in ("W_s", "W_h", "v", "V_co")})
     return loss, grads
+
+
+# ------------------------------------------------------------------------------------------------ predicates
+# A hypothesis given as a property of the wrong output (engine.Predicate) cannot be planted from the catalogue:
+# each one has its planted example here, and tests/test_catalogue.py checks that every one does.
+def _p(fn, mistake):
+    import functools
+    return functools.partial(fn, mistake=mistake)
+
+
+PREDICATE_EXAMPLES = {
+    ("check_softmax", "axis0"): (_p(softmax, "axis0"),),
+    ("check_softmax", "all"): (_p(softmax, "sum_all"),),
+    ("check_softmax", "rows"): (_p(softmax, "no_divide"),),
+    ("check_sample_index", "index_K"): (_p(sample_index, "unguarded"),),
+}

@@ -40,11 +40,17 @@ def case_rng(seed):
 
 
 class CheckFailure(Exception):
-    """Internal: one reason a case failed, carrying the message and (for value mismatches) the details."""
+    """Internal: one reason a case failed.
 
-    def __init__(self, msg, kind="other", path=None):
+    msg: the sentence; kind: "value", "shape", "structure", "dtype", "stub", "none", "forward", "other";
+    path: the output it is about (None: the call as a whole); got: what the student's function returned (when it
+    returned); leaves: every compared output, and bad: [(leaf, error, detail)] of the wrong ones (value
+    mismatches only)."""
+
+    def __init__(self, msg, kind="other", path=None, got=None, leaves=None, bad=None):
         super().__init__(msg)
         self.msg, self.kind, self.path = msg, kind, path
+        self.got, self.leaves, self.bad = got, leaves, bad
 
 
 class Case:
@@ -125,15 +131,32 @@ def copy_tree(v):
     return v
 
 
+def _tree(v, path=()):
+    """(path, item) pairs of a tree of dicts, lists and tuples: its arrays, and each container's keys or length."""
+    if isinstance(v, dict):
+        yield path, ("keys", tuple(v))
+        for k, a in v.items():
+            yield from _tree(a, path + (k,))
+    elif isinstance(v, (list, tuple)):
+        yield path, ("length", len(v))
+        for i, a in enumerate(v):
+            yield from _tree(a, path + (i,))
+    elif isinstance(v, np.ndarray):
+        yield path, v
+
+
+def _same_item(x, y):
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.shape == y.shape and \
+            np.array_equal(x, y, equal_nan=True)
+    return x == y
+
+
 def same_tree(a, b):
-    """True when two input trees hold the same values (used to detect in-place modification)."""
-    if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same_tree(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same_tree(x, y) for x, y in zip(a, b))
-    return True
+    """True when two input trees hold the same arrays in the same places (used to detect in-place modification);
+    numbers and other leaves are not compared."""
+    ta, tb = list(_tree(a)), list(_tree(b))
+    return len(ta) == len(tb) and all(pa == pb and _same_item(x, y) for (pa, x), (pb, y) in zip(ta, tb))
 
 
 @contextlib.contextmanager
@@ -164,12 +187,21 @@ def silently(fn, *args):
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+class RaisedElsewhere(Exception):
+    """An exception the student's code raised in another process (the trusted grader's sandbox), re-raised in
+    the process that runs the check. Its frames stayed there, so it carries `where`: the text _where would have
+    made of them (" (at line 12 `h = np.tanh(x @ U_xh)`)", or "")."""
+
+    def __init__(self, msg="", where=""):
+        super().__init__(msg)
+        self.where = where
+
+
 def _where(exc):
-    """'line 12: h = np.tanh(x @ U_xh)' for the deepest frame of the student's own code. An exception raised in
-    the grader's sandbox carries that text with it (`where`), its frames being in another process."""
-    remote = getattr(exc, "where", None)
-    if isinstance(remote, str):
-        return remote
+    """' (at line 12 `h = np.tanh(x @ U_xh)`)' for the deepest frame of the student's own code, or ''. A
+    RaisedElsewhere brings that text with it."""
+    if isinstance(exc, RaisedElsewhere):
+        return exc.where
     frames = traceback.extract_tb(exc.__traceback__)
     mine = [f for f in frames if not f.filename.startswith(_HERE) and "site-packages" not in f.filename
             and "/numpy/" not in f.filename]
@@ -196,8 +228,10 @@ _EXC_HINTS = [
 ]
 
 
-def student_call(fn, fname, args, arg_names, case, record, check_inputs=True, restore_ok=None):
-    """Call fn(*copies of args) under quiet(); turn exceptions and modified inputs into CheckFailure."""
+def student_call(fn, fname, args, arg_names, case, record):
+    """Call fn(*copies of args) under quiet(); turn exceptions and modified inputs into CheckFailure.
+
+    args past the len(arg_names) named ones (a cache) are passed as they are and not checked for changes."""
     if not callable(fn):
         raise CheckFailure(f"The check expected your function {fname}, but it got {describe(fn)}.")
     n = len(arg_names)
@@ -213,15 +247,12 @@ def student_call(fn, fname, args, arg_names, case, record, check_inputs=True, re
         hint = next((h for k, h in _EXC_HINTS if k in msg), "")
         raise CheckFailure(f"Your {fname} raised {type(e).__name__}: {msg}{_where(e)}.\n  case: {case.label()}"
                            + (f"\n  hint: {hint}." if hint else ""), "raised") from None
-    if check_inputs:
-        for name, orig, cp in zip(arg_names, args, copies):
-            if not same_tree(orig, cp):
-                if restore_ok is not None and name in restore_ok:
-                    continue
-                raise CheckFailure(
-                    f"Your {fname} modified its input `{name}` in place. Leave inputs "
-                    f"untouched: compute into new arrays (`a = a - m`, not `a -= m`; copy a dict's arrays "
-                    f"before changing them).", "mutated")
+    for name, orig, cp in zip(arg_names, args, copies):
+        if not same_tree(orig, cp):
+            raise CheckFailure(
+                f"Your {fname} modified its input `{name}` in place. Leave inputs "
+                f"untouched: compute into new arrays (`a = a - m`, not `a -= m`; copy a dict's arrays "
+                f"before changing them).", "mutated")
     return out
 
 
@@ -273,7 +304,7 @@ class Leaf:
         self.path, self.ref, self.got, self.kind = path, ref, got, kind
 
 
-def _shape_hint(path, ref_shape, got_shape, hints):
+def _shape_hint(path, ref_shape, got_shape):
     if len(ref_shape) == 2 and tuple(got_shape) == tuple(ref_shape[::-1]) and ref_shape[0] != ref_shape[1]:
         return "It looks transposed"
     if len(got_shape) == len(ref_shape) + 1 and tuple(got_shape[1:]) == tuple(ref_shape):
@@ -282,16 +313,13 @@ def _shape_hint(path, ref_shape, got_shape, hints):
         what = "the batch (axis 0)" if len(ref_shape) == 1 else "its first axis"
         return (f"It has an extra leading axis: a gradient of a parameter that every example (and every step) "
                 f"uses is a sum, so sum over {what}")
-    for k, v in hints.items():
-        if tuple(got_shape) == k:
-            return v
     return ""
 
 
-def compare(ref, got, path, fname, subnames=None, hints=None, int_ok=False):
-    """Walk the expected structure: structural problems raise CheckFailure, values come back as Leaves."""
+def compare(ref, got, path, subnames=None):
+    """Walk the expected structure: structural problems raise CheckFailure, values come back as Leaves.
+    subnames: {path of a list: names of its entries} (dparams_f -> dU_xh, dW_hh, db), for messages."""
     subnames = subnames or {}
-    hints = hints or {}
     if ref is IGNORE:
         return []
     if isinstance(ref, dict):
@@ -310,7 +338,7 @@ def compare(ref, got, path, fname, subnames=None, hints=None, int_ok=False):
                                "structure", path)
         leaves = []
         for k in ref:
-            leaves += compare(ref[k], got[k], f"{path}['{k}']", fname, subnames, hints, int_ok)
+            leaves += compare(ref[k], got[k], f"{path}['{k}']", subnames)
         return leaves
     if isinstance(ref, (list, tuple)):
         names = subnames.get(path)
@@ -326,7 +354,7 @@ def compare(ref, got, path, fname, subnames=None, hints=None, int_ok=False):
             sub = f"{path}[{i}]"
             if names is not None and i < len(names) and isinstance(names[i], str):
                 sub = f"{path}[{i}] ({names[i]})"
-            leaves += compare(r, g, sub, fname, subnames, hints, int_ok)
+            leaves += compare(r, g, sub, subnames)
         return leaves
     if _is_number(ref) and not isinstance(ref, np.ndarray):
         if got is None:
@@ -364,14 +392,14 @@ def compare(ref, got, path, fname, subnames=None, hints=None, int_ok=False):
                                f"convert, and create new arrays with the default dtype or dtype=np.float64).",
                                "dtype", path)
     if got.shape != ref.shape:
-        hint = _shape_hint(path, ref.shape, got.shape, hints.get(path.split("[")[0].split(" ")[0], {}))
+        hint = _shape_hint(path, ref.shape, got.shape)
         raise CheckFailure(f"{path} has shape {tuple(got.shape)}; expected {tuple(ref.shape)}."
                            + (f" {hint}." if hint else ""), "shape", path)
     return [Leaf(path, ref, got, "int" if ref.dtype.kind in "iu" else "array")]
 
 
-def leaf_error(leaf):
-    """(error, index, message) for one leaf; error 0 when it agrees."""
+def leaf_error(leaf, tol=TOL):
+    """(error, index, message) for one leaf; the message is empty when the error is at most tol."""
     if leaf.kind == "int":
         bad = np.argwhere(leaf.ref != leaf.got)
         if not len(bad):
@@ -381,11 +409,11 @@ def leaf_error(leaf):
                         f"{leaf.got[i]}, expected {leaf.ref[i]}")
     if leaf.kind == "scalar":
         e, _ = rel_err_floor(np.array(leaf.ref), np.array(leaf.got))
-        if e <= TOL:
+        if e <= tol:
             return e, (), ""
         return e, (), f"yours {leaf.got!r}, expected {leaf.ref!r} (relative error {e:.2g})"
     e, i = rel_err_floor(leaf.ref, leaf.got)
-    if e <= TOL:
+    if e <= tol:
         return e, i, ""
     i = tuple(int(j) for j in i)
     if not np.all(np.isfinite(leaf.got)):
@@ -410,7 +438,6 @@ def warnings_note(record):
 # ----------------------------------------------------------------------------------------------- running
 
 SPECS = {}  # check name -> the Spec it last ran (for tests that inspect the hypotheses)
-_SPEC_OF_CALL = []  # [the Spec being diagnosed], for explain() functions that run the student's function again
 
 
 class Spec:
@@ -422,27 +449,26 @@ class Spec:
     hyps: [(name, hyp(case) -> outputs shaped like ref, message)], typical mistakes, most specific first;
     probes: [(transform(case) -> case, note)]: if the student passes the transformed case, say note;
     case_notes: {case.note: text} said when the student passes a special case (T=1, B=1, ...);
-    explain(fns, case, failure, cases) -> (causes, notes): a check's own diagnosis, asked when no hypothesis
+    explain(spec, fns, case, failure, cases) -> (causes, notes): a check's own diagnosis, asked when no hypothesis
     matches (it may call the student's functions again through run_case).
     """
 
     def __init__(self, fname, out_names, cases, ref, fwd=None, hyps=(), probes=(), case_notes=None,
-                 single=False, subnames=None, hints=None, restore_ok=None, tol=TOL, explain=None):
+                 single=False, subnames=None, explain=None):
         self.fname, self.out_names, self.cases, self.ref = fname, tuple(out_names), cases, ref
         self.explain = explain
         self.fwd, self.hyps, self.probes = fwd, list(hyps), list(probes)
         self.case_notes = case_notes or {}
-        self.single, self.subnames, self.hints = single, subnames or {}, hints or {}
-        self.restore_ok, self.tol = restore_ok, tol
+        self.single, self.subnames = single, subnames or {}
 
 
-def _top(ref, got, names, fname, single, subnames, hints):
+def _top(ref, got, names, fname, single, subnames):
     """Leaves of the top-level outputs; the returned-value shape problems as CheckFailure."""
     if single:
         if got is None and ref is not None:
             raise CheckFailure(f"{fname} returned None: did you forget the `return` statement (or is the stub "
                                f"still unfilled)?", "none")
-        return compare(ref, got, names[0], fname, subnames, hints)
+        return compare(ref, got, names[0], subnames)
     n = len(ref)
     listing = ", ".join(names)
     if got is None:
@@ -456,7 +482,7 @@ def _top(ref, got, names, fname, single, subnames, hints):
                            "structure")
     leaves = []
     for r, g, name in zip(ref, got, names):
-        leaves += compare(r, g, name, fname, subnames, hints)
+        leaves += compare(r, g, name, subnames)
     return leaves
 
 
@@ -464,7 +490,7 @@ def _leaves_of(out, spec):
     """Leaves of a value with the reference's structure (for hypotheses), keyed by path."""
     try:
         return {l.path: l.ref for l in _top(out, out, spec.out_names, spec.fname, spec.single,
-                                              spec.subnames, {})}
+                                              spec.subnames)}
     except Exception:
         return {}
 
@@ -478,7 +504,7 @@ def run_case(spec, fns, case, record):
         arg_names = [k for k, _ in case.args]
         try:
             fo = student_call(fwd, fwd_name, case.values(), arg_names, case, record)
-            fleaves = _top(ref_fwd(case), fo, fwd_names, fwd_name, False, {}, {})
+            fleaves = _top(ref_fwd(case), fo, fwd_names, fwd_name, False, {})
         except CheckFailure as e:
             if e.kind in ("stub", "none"):
                 e.msg = f"This check runs your {fwd_name} first, to make the cache, and {e.msg}"
@@ -498,23 +524,20 @@ def run_case(spec, fns, case, record):
         got = student_call(bwd, spec.fname, case.dvalues() + [cache], dnames, case, record)
     else:
         fn = fns[0]
-        got = student_call(fn, spec.fname, case.values(), [k for k, _ in case.args], case, record,
-                           restore_ok=spec.restore_ok)
+        got = student_call(fn, spec.fname, case.values(), [k for k, _ in case.args], case, record)
     ref = spec.ref(case)
     try:
-        leaves = _top(ref, got, spec.out_names, spec.fname, spec.single, spec.subnames, spec.hints)
+        leaves = _top(ref, got, spec.out_names, spec.fname, spec.single, spec.subnames)
     except CheckFailure as e:
         e.got = got
         raise
     bad = []
     for leaf in leaves:
         err, idx, detail = leaf_error(leaf)
-        if err > spec.tol:
+        if err > TOL:
             bad.append((leaf, err, detail))
     if bad:
-        e = CheckFailure(f"{bad[0][0].path} is wrong", "value", bad[0][0].path)
-        e.leaves, e.bad, e.got = leaves, bad, got
-        raise e
+        raise CheckFailure(f"{bad[0][0].path} is wrong", "value", bad[0][0].path, got, leaves, bad)
     return leaves
 
 
@@ -541,10 +564,10 @@ def structural_causes(spec, case, got):
         if out is None or isinstance(out, Predicate):
             continue
         try:
-            leaves = _top(out, got, spec.out_names, spec.fname, spec.single, spec.subnames, {})
+            leaves = _top(out, got, spec.out_names, spec.fname, spec.single, spec.subnames)
         except CheckFailure:
             continue
-        if leaves and all(close(l.ref, l.got, spec.tol) for l in leaves):
+        if leaves and all(close(l.ref, l.got) for l in leaves):
             causes.append(msg.replace("{out}", ""))
     return causes
 
@@ -624,7 +647,7 @@ def _student_leaves(spec, fns, case):
     try:
         return {l.path: l.got for l in run_case(spec, fns, case, {})}
     except CheckFailure as e:
-        return {l.path: l.got for l in e.leaves} if hasattr(e, "leaves") else None
+        return {l.path: l.got for l in e.leaves} if e.leaves is not None else None
 
 
 def _disambiguate(spec, fns, cases, causes):
@@ -638,7 +661,7 @@ def _disambiguate(spec, fns, cases, causes):
             if got is None or out is None or isinstance(out, Predicate):
                 continue
             h = _leaves_of(out, spec)
-            score += bool(h) and all(p in got and close(v, got[p], spec.tol) for p, v in h.items())
+            score += bool(h) and all(p in got and close(v, got[p]) for p, v in h.items())
         scores.append(score)
     best = max(scores)
     return [c for c, s in zip(causes, scores) if s == best]
@@ -657,12 +680,11 @@ def diagnose(spec, fns, case, failure, cases):
         else:
             hl = _leaves_of(out, spec)
             h = hl.get(leaf.path)
-            hit = h is not None and close(h, leaf.got, spec.tol) and not close(h, leaf.ref, spec.tol)
+            hit = h is not None and close(h, leaf.got) and not close(h, leaf.ref)
             # a mistake that would also spoil an output the student got right is not the student's mistake
             # (unless its message is about one output, {out}: such mistakes are made output by output)
-            hit = hit and "{out}" in msg or hit and not any(close(l.ref, l.got, spec.tol) and l.path in hl and not close(hl[l.path], l.ref,
-                                                                                              spec.tol)
-                                  for l in failure.leaves)
+            hit = hit and ("{out}" in msg or not any(close(l.ref, l.got) and l.path in hl
+                                                     and not close(hl[l.path], l.ref) for l in failure.leaves))
         if hit:
             causes.append((hyp, msg.replace("{out}", leaf.path.split(" ")[0])))
     if len(causes) > 1:
@@ -670,9 +692,8 @@ def diagnose(spec, fns, case, failure, cases):
     causes = [msg for _, msg in causes]
     notes = []
     if not causes and spec.explain is not None:
-        _SPEC_OF_CALL[:] = [spec]
         try:
-            more_causes, more_notes = spec.explain(fns, case, failure, cases)
+            more_causes, more_notes = spec.explain(spec, fns, case, failure, cases)
         except Exception:  # a diagnosis must never hide the failure itself
             more_causes, more_notes = [], []
         causes, notes = list(more_causes), list(more_notes)
@@ -710,7 +731,6 @@ def run_check(check_name, spec, fns, hidden):
         except CheckFailure as f:
             msg = _message(check_name, spec, fns, case, i, len(cases), f, record, cases, hidden=hidden)
             err = AssertionError(wrap_message(msg))
-            err.failure_kind, err.failure_path = f.kind, f.path
             raise err from None
     return None
 
@@ -740,6 +760,15 @@ def wrap_message(msg, width=WIDTH):
     return "\n".join(out).replace(keep, " ")
 
 
+def wrapped(body, *args):
+    """body(*args) for a check written as a function that raises AssertionError, its message wrapped."""
+    __tracebackhide__ = True
+    try:
+        return body(*args)
+    except AssertionError as e:
+        raise AssertionError(wrap_message(str(e))) from None
+
+
 def rebuild_hint(check_name, i, hidden):
     """The sentence that tells how to get a visible case's inputs (hidden cases cannot be rebuilt)."""
     if hidden:
@@ -759,7 +788,7 @@ def _message(check_name, spec, fns, case, i, n, f, record, cases, hidden=False):
         if f.kind in ("stub", "none") or (f.kind == "forward" and "case:" not in f.msg):
             return "\n  ".join([f"{check_name}: {f.msg}"] + tail)
         extra = []
-        if f.kind in ("shape", "structure") and hasattr(f, "got"):
+        if f.kind in ("shape", "structure") and f.got is not None:
             extra = [f"Likely cause: {c}" for c in structural_causes(spec, case, f.got)[:2]]
         msg = f.msg
         if "\n  case:" in msg:
