@@ -51,21 +51,12 @@ def _only_last_dh(c):
 
 # ------------------------------------------------------------------------------------------------ gates
 # A gated cell's bias gradient holds one block per gate, and each block is that gate's gradient summed over the
-# batch: the blocks that disagree with the reference say which gate's term is wrong. Per cell, keyed by gate
-# letter: each gate's term; the gates that share one upstream quantity (and it); what else dh_prev gets.
-_GATE_TERMS = {
-    "lstm": dict(terms={"i": "da_i = dc_total * g * i * (1 - i)", "f": "da_f = dc_total * c_prev * f * (1 - f)",
-                        "g": "da_g = dc_total * i * (1 - g**2)", "o": "da_o = dh * tanh(c) * o * (1 - o)"},
-                 shared=("ifg", "dc_total = dc + dh * o * (1 - tanh(c)**2)"), together=True, direct=""),
-    "gru": dict(terms={"r": "da_r = dn * (h_prev @ Wh_n + bh_n) * r * (1 - r)",
-                       "z": "da_z = dh * (h_prev - n) * z * (1 - z)",
-                       "n": "da_n = dn = dh * (1 - z) * (1 - n**2) on the x side, r * dn on the h side"},
-                shared=("rn", "dn = dh * (1 - z) * (1 - n**2)"), together=False, direct=" plus the direct path dh * z"),
-    "gru_cho": dict(terms={"r": "da_r = (da_n @ Wh_n.T) * h_prev * r * (1 - r)",
-                           "z": "da_z = dh * (h_prev - n) * z * (1 - z)", "n": "da_n = dh * (1 - z) * (1 - n**2)"},
-                    shared=("rn", "da_n = dh * (1 - z) * (1 - n**2)"), together=False,
-                    direct=" plus (da_n @ Wh_n.T) * r and the direct path dh * z"),
-}
+# batch: the blocks that disagree with the reference say which gate's term is wrong.
+def _gate_terms(cell):
+    """GATE_TERMS of the cell's mistakes module: each gate's term by gate letter; the gates that share one upstream
+    quantity (and it); whether the sentence names them together; what else dh_prev gets."""
+    return getattr(sequence.cell_mistakes(cell), "GATE_TERMS", None) or dict(terms={}, shared=("", ""),
+                                                                               together=False, direct="")
 
 
 def _wrong_blocks(leaf, gates):
@@ -75,7 +66,7 @@ def _wrong_blocks(leaf, gates):
 
 
 def _gate_sentence(cell, bias, wrong):
-    text = _GATE_TERMS.get(cell.name, dict(terms={}, shared=("", ""), together=False, direct=""))
+    text = _gate_terms(cell)
     gates, (letters, upstream) = cell.gates, text["shared"]
     right = [g for g in gates if g not in wrong]
     if text["together"] and set(wrong) == set(letters):
@@ -118,7 +109,7 @@ def _gate_explain(cell, seq):
                 agree = "agrees" if len(biases) == 1 else "agree"
                 return [], [f"The gate gradients are right ({' and '.join(biases)} {agree} with the reference), so "
                             f"the mistake is in sending them back: dx = da @ {cell.params[0]}.T, dh_prev = da @ "
-                            f"{cell.params[1]}.T{_GATE_TERMS.get(cell.name, {}).get('direct', '')}."]
+                            f"{cell.params[1]}.T{_gate_terms(cell)['direct']}."]
             return [], []
         one = [c for c in cases if c.note == "T=1" and c is not case]
         if not one:

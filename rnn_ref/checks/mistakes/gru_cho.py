@@ -50,3 +50,9 @@ STEP_BACKWARD = modes(lambda m: lambda *a: _step_back(*a, m=m), {
     "drh_no_r": "the gradient that reaches h_prev through (r * h_prev) @ Wh_n must be multiplied by r: "
                 "dh_prev += (da_n @ Wh_n.T) * r.",
 })
+
+# which block of the bias gradient says which gate's term is wrong (checks/cells.py words it)
+GATE_TERMS = dict(terms={"r": "da_r = (da_n @ Wh_n.T) * h_prev * r * (1 - r)",
+                         "z": "da_z = dh * (h_prev - n) * z * (1 - z)", "n": "da_n = dh * (1 - z) * (1 - n**2)"},
+                  shared=("rn", "da_n = dh * (1 - z) * (1 - n**2)"), together=False,
+                  direct=" plus (da_n @ Wh_n.T) * r and the direct path dh * z")

@@ -101,3 +101,8 @@ def _lstm_seq(x, h0, c0, Wx, Wh, b):
         h[t], c[t], _ = _lstm_step(x[t], hp, cp, Wx, Wh, b)
         hp, cp = h[t], c[t]
     return h, c
+
+# which block of the bias gradient says which gate's term is wrong (checks/cells.py words it)
+GATE_TERMS = dict(terms={"i": "da_i = dc_total * g * i * (1 - i)", "f": "da_f = dc_total * c_prev * f * (1 - f)",
+                         "g": "da_g = dc_total * i * (1 - g**2)", "o": "da_o = dh * tanh(c) * o * (1 - o)"},
+                  shared=("ifg", "dc_total = dc + dh * o * (1 - tanh(c)**2)"), together=True, direct="")

@@ -23,9 +23,12 @@ I = ck.IGNORE
 
 def cell_mistakes(cell):
     """The cell's own mistakes module (mistakes/<name>.py), or None for a cell that has none yet."""
+    name = f"{__package__}.{cell.name}"
     try:
-        return importlib.import_module(f"{__package__}.{cell.name}")
-    except ModuleNotFoundError:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name != name:  # the module exists and one of its imports is missing: say so
+            raise
         return None
 
 
