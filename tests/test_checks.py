@@ -951,3 +951,16 @@ def test_a_mistake_that_would_spoil_a_right_output_is_not_blamed():
     with pytest.raises(AssertionError) as e:
         ck.check_char_lm_loss(m(sm.char_lm_loss, "db_y_mean_T"))
     assert "averaged over time too" not in flat(e.value) and "right: loss" in flat(e.value)
+
+
+def test_the_cho_gru_checks_know_pytorchs_gru_when_they_see_it():
+    """The registered Cho et al. GRU gets its checks and diagnoses from the registry and its mistakes module:
+    PyTorch's form (the reset gate after the product), handed in as Cho's, is named as exactly that, and a
+    sequence built on it is sent back to the step."""
+    with pytest.raises(AssertionError) as e:
+        ck.check_gru_cho_step_forward(rr.gru_step_forward)
+    assert "Likely cause: you applied the reset gate after the matrix product" in flat(e.value)
+    with pytest.raises(AssertionError) as e:
+        ck.check_gru_cho_forward(rr.gru_forward)
+    assert "reset gate after the matrix product" in flat(e.value) and "fix gru_cho_step_forward first" in flat(e.value)
+    assert ck.check_gru_cho_forward(rr.gru_cho_forward) is None

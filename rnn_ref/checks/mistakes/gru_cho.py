@@ -14,7 +14,10 @@ def _step(x, hp, Wx, Wh, bx, bh, m=None):
     r = sigmoid(a[:, :H] + hp @ Wh[:, :H])
     z = sigmoid(a[:, H:2 * H] + hp @ Wh[:, H:2 * H])
     rh = hp if m == "no_reset" else r * hp
-    n = np.tanh(a[:, 2 * H:] + (r * (hp @ Wh[:, 2 * H:]) if m == "reset_after" else rh @ Wh[:, 2 * H:]))
+    if m == "reset_after":  # PyTorch's form (rnn_ref.gru): r scales the product and its bias bh_n
+        n = np.tanh(a[:, 2 * H:] - bh[2 * H:] + r * (hp @ Wh[:, 2 * H:] + bh[2 * H:]))
+    else:
+        n = np.tanh(a[:, 2 * H:] + rh @ Wh[:, 2 * H:])
     h = z * n + (1 - z) * hp if m == "z_swapped" else (1 - z) * n + z * hp
     return (h,), (r, z, n, rh)
 
@@ -35,7 +38,7 @@ def _step_back(dh, x, hp, Wx, Wh, bx, bh, m=None):
 
 
 STEP_FORWARD = modes(lambda m: lambda *a: _step(*a, m=m)[0], {
-    "reset_after": "you applied the reset gate after the matrix product, r * (h_prev @ Wh_n), PyTorch's form "
+    "reset_after": "you applied the reset gate after the matrix product, r * (h_prev @ Wh_n + bh_n), PyTorch's form "
                    "(rnn_ref.gru); Cho et al. reset the state before it: n = tanh(x @ Wx_n + bx_n + bh_n + "
                    "(r * h_prev) @ Wh_n).",
     "no_reset": "the reset gate r is missing from n = tanh(x @ Wx_n + bx_n + bh_n + (r * h_prev) @ Wh_n).",
