@@ -6,7 +6,9 @@ Every cell module follows one calling convention (shown for the LSTM, whose stat
     step_forward(x, *state_prev, *params)  -> (*state, cache)        lstm: (h, c, cache)
     step_backward(*dstate, cache)          -> (dx, *dstate_prev, *dparams)
     forward(x, *state0, *params)           -> (h, cache)             h (T, B, H): every hidden state
-    backward(dh, cache)                    -> (dx, *dstate0, *dparams)
+    backward(dh, cache, *dstate_T)         -> (dx, *dstate0, *dparams)
+                                           dstate_T: the gradients of the final states other than h
+                                           (lstm_backward's dc_last), zeros when left out
 
 Arrays: x (B, D) for a step and (T, B, D) for a sequence, each state (B, H). Arguments are named after the
 state: h_prev, c_prev in a step, h0, c0 for a sequence, dh, dc in step_backward. A sequence cache is a namedtuple
