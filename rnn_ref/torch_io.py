@@ -120,6 +120,7 @@ def from_torch_rnn(module, layer=0, reverse=False):
 
     Inputs: module, layer, reverse, as in to_torch_rnn.
     Returns (U_xh (D, H), W_hh (H, H), b (H,)), with b = bias_ih + bias_hh (zeros for bias=False).
+    The mapping: book/11_lstm.md, section "From PyTorch's form to the textbook's".
     """
     return _import(module, "rnn", layer, reverse)
 
@@ -143,6 +144,7 @@ def from_torch_lstm(module, layer=0, reverse=False):
 
     Inputs: module, layer, reverse, as in to_torch_rnn.
     Returns (Wx (D, 4H), Wh (H, 4H), b (4H,)), gates i, f, g, o, with b = bias_ih + bias_hh.
+    The mapping: book/11_lstm.md, section "From PyTorch's form to the textbook's".
     """
     return _import(module, "lstm", layer, reverse)
 
@@ -168,5 +170,6 @@ def from_torch_gru(module, layer=0, reverse=False):
 
     Inputs: module, layer, reverse, as in to_torch_rnn.
     Returns (Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)), gates r, z, n: bx = bias_ih, bh = bias_hh.
+    The mapping: book/11_lstm.md, section "From PyTorch's form to the textbook's".
     """
     return _import(module, "gru", layer, reverse)

@@ -84,6 +84,7 @@ def check_own_work(*fns):
 
     It reads which names the function's code uses, so it catches the direct ways of handing in the reference;
     like any such test it is a guard, not a proof.
+    The exercises' hidden tests call it: book/exercises/index.md, section "2. Fill the stubs" states the rule it guards.
 
     Used by every exercise (a1 to a9).
     """
