@@ -1,7 +1,7 @@
 """A local Sphinx extension (loaded from _config.yml): the student bundle, built with the book and served from
 the site as ``rnn-course-student.zip`` at its top (linked from the exercises page).
 
-The zip holds one folder, ``rnn-course-student/``, with the nine student notebooks (book/exercises/*.ipynb,
+The zip holds one folder, ``rnn-course-student/``, with the student notebooks (book/exercises/*.ipynb,
 whose chapter links point to the published book), a wheel of ``rnn_ref`` built from this checkout (no network:
 ``pip wheel --no-deps --no-build-isolation``) and a README with the one install line. A student needs nothing
 else but pip's registry (for numpy and JupyterLab).
@@ -23,7 +23,7 @@ BUNDLE = "rnn-course-student"
 
 README = """# Recurrent Neural Networks, derived and built: the exercises
 
-The nine exercise notebooks of the course and `rnn_ref`, the course's reference code, which the notebooks use
+The {count} exercise notebooks of the course and `rnn_ref`, the course's reference code, which the notebooks use
 for their checks. The book: {base}
 
 You need Python {floor} or newer. In this folder, once:
@@ -69,12 +69,13 @@ def build_bundle(root, out_dir, base):
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rnn-bundle-") as tmp:
         wheel = build_wheel(root, Path(tmp))
-        readme = README.format(base=base, floor=python_floor(root), wheel=wheel.name)
+        notebooks = sorted((root / "book" / "exercises").glob("a*.ipynb"))
+        readme = README.format(base=base, floor=python_floor(root), wheel=wheel.name, count=len(notebooks))
         target = out_dir / f"{BUNDLE}.zip"
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr(f"{BUNDLE}/README.md", readme)
             z.write(wheel, f"{BUNDLE}/{wheel.name}")
-            for nb in sorted((root / "book" / "exercises").glob("a*.ipynb")):
+            for nb in notebooks:
                 z.write(nb, f"{BUNDLE}/{nb.name}")
     return target
 
