@@ -13,10 +13,10 @@ time-major: x (T, B, D), h (T, B, H); one step sees x (B, D) and states (B, H). 
   Caches are namedtuples; handing a backward function anything but its forward's cache is a ValueError.
 - Layers with one output follow CS231n: forward(...) -> (out, cache), backward(dout, cache) -> the gradients
   of the float inputs in input order (softmax_cross_entropy returns (loss, do) instead).
-- The composite models (bidirectional, stacked, grid, encoder-decoder, attention, the language models) take
-  and return what rnn_ref.models documents for each; their *_loss functions return (loss, grads), grads a
-  dict keyed like the params dict (the language models' char_lm_loss and embedding_lm_loss also return the
-  last hidden state: (loss, grads, h_last)).
+- The models (rnn_ref.models) come in two kinds. Layers built from a cell (bidirectional, stacked, grid,
+  attention, embedding) follow the cells: parameter tuples in, (out, cache) out. Models with a loss take one flat
+  params dict and their *_loss functions return (loss, grads), grads a dict keyed like params (char_lm_loss and
+  embedding_lm_loss also return the last hidden state: (loss, grads, h_last)).
 - Bad input raises a ValueError whose message starts with the name of the wrong argument.
 
 The graders of the exercises are in rnn_ref.checks; the book's diagrams in rnn_ref.diagrams (matplotlib).
