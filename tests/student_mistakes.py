@@ -662,6 +662,59 @@ def gru_backward(dh, caches, mistake=None):
     return (np.stack(dx), dnext, *acc)
 
 
+# ------------------------------------------------------------------------------------------------ Cho's GRU
+def gru_cho_step_forward(x, h_prev, Wx, Wh, bx, bh, mistake=None):
+    H = h_prev.shape[1]
+    Wr, Wz, Wn = Wh[:, :H], Wh[:, H:2 * H], Wh[:, 2 * H:]
+    a = x @ Wx + bx + bh
+    r = sig(a[:, :H] + h_prev @ Wr)
+    z = sig(a[:, H:2 * H] + h_prev @ Wz)
+    if mistake == "reset_after":       # PyTorch's form, as a student who read torch.nn.GRU's docs writes it
+        n = np.tanh(x @ Wx[:, 2 * H:] + bx[2 * H:] + r * (h_prev @ Wn + bh[2 * H:]))
+    else:
+        n = np.tanh(a[:, 2 * H:] + (r * h_prev) @ Wn)
+    h = z * n + (1 - z) * h_prev if mistake == "z_swapped" else (1 - z) * n + z * h_prev
+    return h, {"x": x, "h_prev": h_prev, "Wx": Wx, "Wh": Wh, "r": r, "z": z, "n": n}
+
+
+def gru_cho_step_backward(dh, cache, mistake=None):
+    r, z, n, hp, Wh = cache["r"], cache["z"], cache["n"], cache["h_prev"], cache["Wh"]
+    H = hp.shape[1]
+    dn = dh * (1 - z) if mistake == "no_tanh" else dh * (1 - z) * (1 - n ** 2)
+    dz = dh * (hp - n) * z * (1 - z)
+    drh = dn @ Wh[:, 2 * H:].T                          # through (r * h_prev) @ Wh_n
+    dr = drh * hp * r * (1 - r)
+    da = np.concatenate([dr, dz, dn], axis=1)
+    rh = hp if mistake == "dWhn_hprev" else r * hp
+    dWh = np.concatenate([hp.T @ dr, hp.T @ dz, rh.T @ dn], axis=1)
+    dh_prev = dr @ Wh[:, :H].T + dz @ Wh[:, H:2 * H].T + (drh if mistake == "drh_no_r" else drh * r)
+    if mistake != "no_direct":
+        dh_prev = dh_prev + z * dh
+    db = da.sum(0)
+    return da @ cache["Wx"].T, dh_prev, cache["x"].T @ da, dWh, db, db.copy()
+
+
+def gru_cho_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
+    hs, caches, h = [], [], h0
+    for t in range(x.shape[0]):
+        h_new, c = gru_cho_step_forward(x[t], h, Wx, Wh, bx, bh, mistake)
+        hs.append(h_new)
+        caches.append(c)
+        h = h0 if mistake == "not_carried" else h_new
+    return np.stack(hs), caches
+
+
+def gru_cho_backward(dh, caches, mistake=None):
+    T = len(caches)
+    dx, grads, dnext = [None] * T, None, np.zeros_like(dh[0])
+    for t in (range(T) if mistake == "forward_loop" else range(T - 1, -1, -1)):
+        g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
+        step_m = mistake if mistake in ("no_tanh", "dWhn_hprev", "drh_no_r", "no_direct") else None
+        dx[t], dnext, *p = gru_cho_step_backward(g, caches[t], step_m)
+        grads = p if grads is None or mistake == "assign" else [a + b for a, b in zip(grads, p)]
+    return (np.stack(dx), dnext, *grads)
+
+
 # ------------------------------------------------------------------------------------------------ attention
 def additive_attention_forward(s, h_enc, W_s, W_h, v, mistake=None):
     T_in = h_enc.shape[0]
