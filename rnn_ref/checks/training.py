@@ -178,7 +178,7 @@ def _sample_explain(spec, fns, case, failure, cases):
         try:
             return np.asarray(run_case(spec, fns, c, {})[0].got)
         except CheckFailure as e:
-            return np.asarray(e.got) if hasattr(e, "leaves") else None
+            return np.asarray(e.got) if e.kind == "value" else None
 
     first = np.asarray(failure.bad[0][0].got)
     second = again(case)
