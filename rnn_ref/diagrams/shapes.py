@@ -130,7 +130,8 @@ def draw_tbptt(T=12, k=4, dx=1.25):
 
 
 def draw_parallel_vs_sequential(T=6, dx=0.9):
-    """Left: the input projection xt_t = x_t @ U_xh + b (drawn as x-tilde) for every t at once (no arrow between steps: one matmul).
+    """Left: the input projection xt_t = x_t @ U_xh + b (drawn as x-tilde) for every t at once (no arrow between
+    steps: one matmul).
     Right: the recurrence h_t = tanh(xt_t + h_{t-1} @ W_hh), a chain that must run one step after another.
 
     Returns the matplotlib Figure."""

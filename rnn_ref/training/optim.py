@@ -189,7 +189,8 @@ def fit(loss_fn, params, batch_fn, steps, lr=1e-2, max_norm=5.0, seed=0, optimiz
     """
     from .clip import clip_by_global_norm
     if not callable(loss_fn):
-        raise ValueError(f"loss_fn: expected a function (params, *batch) -> (loss, grads), got {type(loss_fn).__name__}")
+        raise ValueError(f"loss_fn: expected a function (params, *batch) -> (loss, grads), "
+                         f"got {type(loss_fn).__name__}")
     if not callable(batch_fn):
         raise ValueError(f"batch_fn: expected a function rng -> batch tuple, got {type(batch_fn).__name__}")
     if not isinstance(params, dict) or not params:

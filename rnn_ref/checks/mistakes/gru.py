@@ -65,4 +65,5 @@ STEP_BACKWARD = [(m, (lambda m: lambda *a: _gru_step_back(*a, m=m))(m), msg) for
 GATE_TERMS = dict(terms={"r": "da_r = dn * (h_prev @ Wh_n + bh_n) * r * (1 - r)",
                          "z": "da_z = dh * (h_prev - n) * z * (1 - z)",
                          "n": "da_n = dn = dh * (1 - z) * (1 - n**2) on the x side, r * dn on the h side"},
-                  shared=("rn", "dn = dh * (1 - z) * (1 - n**2)"), together=False, direct=" plus the direct path dh * z")
+                  shared=("rn", "dn = dh * (1 - z) * (1 - n**2)"), together=False,
+                  direct=" plus the direct path dh * z")
