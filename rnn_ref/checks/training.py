@@ -76,7 +76,7 @@ def _check_numerical_gradient(f, hidden=False):
         if err <= 1e-8:
             continue
         lines = [f"{name}: the gradient is wrong."]
-        for hname, hyp, msg in gradcheck.NUMGRAD:
+        for _, hyp, msg in gradcheck.NUMGRAD:
             hv = engine.silently(hyp, x0, w, h)
             if hv is not None and engine.close(hv, leaf.got, 1e-8):
                 lines.append(f"Likely cause: {msg}")

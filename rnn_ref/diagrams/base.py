@@ -167,11 +167,3 @@ def text(ax, xy, s, fontsize=FONT_SIZE, color="#222222", **kw):
     kw.setdefault("ha", "center")
     kw.setdefault("va", "center")
     return ax.text(xy[0], xy[1], s, fontsize=fontsize, color=color, **kw)
-
-
-def legend_patches(kinds=("x", "h", "o", "y", "loss")):
-    """Legend handles for the node colours, for ``ax.legend(handles=legend_patches(), ...)``."""
-    from matplotlib.patches import Patch
-    names = {"x": "input", "h": "hidden state", "o": "output (logits)", "y": "target", "loss": "loss",
-             "gate": "gate", "op": "operation", "plain": ""}
-    return [Patch(facecolor=COLORS[k][0], edgecolor=COLORS[k][1], label=names[k]) for k in kinds]

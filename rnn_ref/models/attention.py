@@ -107,12 +107,9 @@ def _attend_backward(dcontext, cache):
 # ------------------------------------------------------------------------------------------------ the model
 def attention_encoder_decoder_keys(cell="rnn"):
     """The parameter keys with `cell`: the encoder's and the decoder's (encoder_decoder_keys' rule), then W_s, W_h,
-    v, V_ho, V_co, b_y. For the rnn: ATTENTION_ENCODER_DECODER. Returns a tuple of strings.
+    v, V_ho, V_co, b_y. Returns a tuple of strings.
     The model: book/13_attention.md, section "An encoder-decoder that attends"."""
     return encoder_decoder_keys(cell)[:-2] + ("W_s", "W_h", "v", "V_ho", "V_co", "b_y")
-
-
-ATTENTION_ENCODER_DECODER = attention_encoder_decoder_keys("rnn")
 
 
 def _model_params(params, c):
