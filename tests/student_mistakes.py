@@ -635,10 +635,11 @@ def gru_step_backward(dh, cache, mistake=None):
     return dgx @ cache["Wx"].T, dh_prev, cache["x"].T @ dgx, hp.T @ dgh, dgx.sum(0), dgh.sum(0)
 
 
-def gru_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
+def _gated_forward(step, x, h0, params, mistake):
+    """The sequence loop of a cell whose state is h alone (both GRUs), with its mistakes."""
     hs, caches, h = [], [], h0
     for t in range(x.shape[0]):
-        hn, c = gru_step_forward(x[t], h, Wx, Wh, bx, bh, mistake)
+        hn, c = step(x[t], h, *params, mistake)
         hs.append(hn)
         caches.append(c)
         h = h0 if mistake == "not_carried" else hn
@@ -647,19 +648,26 @@ def gru_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
     return np.stack(hs), caches
 
 
-def gru_backward(dh, caches, mistake=None):
+def _gated_backward(step_backward, step_mistakes, dh, caches, mistake):
+    """BPTT through a cell whose state is h alone, with its mistakes (step_mistakes go to the step)."""
     T = len(caches)
-    dx = [None] * T
-    acc = [0.0] * 4
-    dnext = np.zeros_like(dh[0])
+    dx, grads, dnext = [None] * T, None, np.zeros_like(dh[0])
     for t in (range(T) if mistake == "forward_loop" else range(T - 1, -1, -1)):
         g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
         if mistake == "dh_only_last" and t < T - 1:
             g = dnext
-        step_m = mistake if mistake in ("no_direct", "no_tanh", "z_sign", "dr_no_ghn", "dah_no_r", "z_new_h") else None
-        dx[t], dnext, *p = gru_step_backward(g, caches[t], step_m)
-        acc = list(p) if mistake == "assign" else [a + q for a, q in zip(acc, p)]
-    return (np.stack(dx), dnext, *acc)
+        dx[t], dnext, *p = step_backward(g, caches[t], mistake if mistake in step_mistakes else None)
+        grads = p if grads is None or mistake == "assign" else [a + b for a, b in zip(grads, p)]
+    return (np.stack(dx), dnext, *grads)
+
+
+def gru_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
+    return _gated_forward(gru_step_forward, x, h0, (Wx, Wh, bx, bh), mistake)
+
+
+def gru_backward(dh, caches, mistake=None):
+    return _gated_backward(gru_step_backward, ("no_direct", "no_tanh", "z_sign", "dr_no_ghn", "dah_no_r", "z_new_h"),
+                           dh, caches, mistake)
 
 
 # ------------------------------------------------------------------------------------------------ Cho's GRU
@@ -695,24 +703,12 @@ def gru_cho_step_backward(dh, cache, mistake=None):
 
 
 def gru_cho_forward(x, h0, Wx, Wh, bx, bh, mistake=None):
-    hs, caches, h = [], [], h0
-    for t in range(x.shape[0]):
-        h_new, c = gru_cho_step_forward(x[t], h, Wx, Wh, bx, bh, mistake)
-        hs.append(h_new)
-        caches.append(c)
-        h = h0 if mistake == "not_carried" else h_new
-    return np.stack(hs), caches
+    return _gated_forward(gru_cho_step_forward, x, h0, (Wx, Wh, bx, bh), mistake)
 
 
 def gru_cho_backward(dh, caches, mistake=None):
-    T = len(caches)
-    dx, grads, dnext = [None] * T, None, np.zeros_like(dh[0])
-    for t in (range(T) if mistake == "forward_loop" else range(T - 1, -1, -1)):
-        g = dh[t] if mistake == "no_time_flow" else dh[t] + dnext
-        step_m = mistake if mistake in ("no_tanh", "dWhn_hprev", "drh_no_r", "no_direct") else None
-        dx[t], dnext, *p = gru_cho_step_backward(g, caches[t], step_m)
-        grads = p if grads is None or mistake == "assign" else [a + b for a, b in zip(grads, p)]
-    return (np.stack(dx), dnext, *grads)
+    return _gated_backward(gru_cho_step_backward, ("no_tanh", "dWhn_hprev", "drh_no_r", "no_direct"), dh, caches,
+                           mistake)
 
 
 # ------------------------------------------------------------------------------------------------ attention
