@@ -49,6 +49,7 @@ def case_inputs(check_name, case_number):
     order (call f(**inputs)) and, for a backward check, the upstream gradients too (dh, dc), after the
     forward's arguments: run your forward on the others, then your backward on dh and the cache.
     Each call returns fresh copies. Hidden cases cannot be rebuilt: their inputs are secret.
+    How to use it: book/exercises/index.md, section "3. Run the checks yourself".
     """
     from .engine import copy_tree
     from .mistakes import gradcheck
