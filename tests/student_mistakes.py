@@ -390,6 +390,9 @@ def char_lm_train_step(params, inputs, targets, h0, lr, max_norm, mistake=None):
     elif mistake == "fixed_lr":        # the learning rate of the example, written in
         grads, _ = clip_by_global_norm(grads, max_norm)
         lr = 0.1
+    elif mistake == "tiny_lr":         # a learning rate of 0.001, "to be safe"
+        grads, _ = clip_by_global_norm(grads, max_norm)
+        lr = 1e-3
     elif mistake != "no_clip":
         grads, _ = clip_by_global_norm(grads, max_norm)
     new = {k: params[k] - lr * grads[k] for k in params}

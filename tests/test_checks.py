@@ -2,7 +2,6 @@
 typical mistakes with a message naming the culprit output and the cause, reports stubs, wrong shapes and dtypes
 in one clear sentence, and never writes to stderr."""
 import functools
-import time
 
 import numpy as np
 import pytest
@@ -751,9 +750,7 @@ def test_a_step_with_its_own_clip_and_rnn_refs_loss_passes():
 @pytest.mark.parametrize("step", [rr.char_lm_train_step, sm.char_lm_train_step], ids=["reference", "student"])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_the_training_run_passes_a_right_step_and_prints_nothing(step, hidden, capfd):
-    t = time.perf_counter()
     assert ck.check_char_lm_training(step, hidden=hidden) is None
-    assert time.perf_counter() - t < 5
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 
@@ -766,6 +763,7 @@ def test_the_training_run_passes_a_right_step_and_prints_nothing(step, hidden, c
     ("ascent", ["goes uphill"]),
     ("big_lr_no_clip", ["the training blew up", "Gradient clipping"]),
     ("fixed_lr", ["the loss fell", "as if the learning rate were 0.1 instead of the lr = 0.5 given"]),
+    ("tiny_lr", ["the loss barely fell", "as if the learning rate were 0.001 instead of the lr = 0.5 given"]),
     ("stub", ["char_lm_train_step is not implemented yet"]),
 ])
 def test_the_training_run_fails_a_wrong_step_with_its_cause(mistake, words, capfd):

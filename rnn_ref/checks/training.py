@@ -296,7 +296,7 @@ def check_char_lm_train_step(f, hidden=False):
 # carried from window to window. Clipping is active in nearly every step (the gradient norm is above max_norm).
 _TRAIN = {False: dict(seed=40, steps=250, chars=2000), True: dict(seed=140, steps=200, chars=2000)}
 _TRAIN_H, _TRAIN_T, _TRAIN_B, _TRAIN_LR, _TRAIN_MAX_NORM = 32, 12, 16, 0.5, 5.0
-_TRAIN_FALL = 0.8  # the last 20 steps' mean loss must be below this fraction of the first 20 steps'
+_TRAIN_LITTLE = 0.9  # a failing run whose loss ends above this fraction of its start is said to have barely fallen
 
 
 def _training_setup(hidden):
@@ -314,6 +314,17 @@ def _training_setup(hidden):
     return cfg, params, streams
 
 
+def _windows(streams, steps):
+    """(k, inputs, targets, fresh) for training steps k = 1..steps: consecutive windows of _TRAIN_T characters
+    of every stream; fresh is True where the run starts, or starts over when the text runs out, from a zero state."""
+    pos = 0
+    for k in range(1, steps + 1):
+        fresh = k == 1 or pos + _TRAIN_T + 1 > streams.shape[0]
+        pos = 0 if fresh else pos
+        yield k, streams[pos:pos + _TRAIN_T], streams[pos + 1:pos + _TRAIN_T + 1], fresh
+        pos += _TRAIN_T
+
+
 def _training_spec(case):
     return Spec("char_lm_train_step", ("new_params", "loss", "h_last"), lambda hd: [case],
                 lambda c: char_lm_train_step(*c.values()), hyps=hy.CHAR_LM_TRAIN_STEP, explain=_train_step_explain)
@@ -321,11 +332,13 @@ def _training_spec(case):
 
 def check_char_lm_training(f, hidden=False):
     """Train a small character language model with the student's step f(params, inputs, targets, h0, lr,
-    max_norm) -> (new params, loss, h_last), a few hundred steps on a slice of rnn_ref.data's corpus, and check
-    that the loss per character falls. Every step is also compared with the reference step on the same inputs,
-    so a step that trains but is wrong (clipping each tensor by its own norm, say) is named, and a step that
-    modifies params in place fails. None when the run is right; AssertionError with the cause otherwise.
-    Prints nothing. hidden=True: another slice of the corpus and other initial weights.
+    max_norm) -> (new params, loss, h_last), a few hundred steps on a slice of rnn_ref.data's corpus. Every step
+    is compared with the reference step on the same inputs: None when every step is right (the run is then the
+    reference's, whose loss per character falls by a fifth to a half). Otherwise an AssertionError says first
+    what the wrong step did to the run (the loss diverged, blew up, rose, barely fell, or fell along another
+    path), then names the mistake (clipping each tensor by its own norm, say); a step that raises, returns the
+    wrong structure or modifies params in place fails at once. Prints nothing. hidden=True: another slice of
+    the corpus and other initial weights.
 
     Used by exercise a4_char_lm; the book derives char_lm_train_step in book/06_char_lm.md.
     """
@@ -336,14 +349,10 @@ def check_char_lm_training(f, hidden=False):
     if problem:
         raise AssertionError(wrap_message(f"{name}: {problem}"))
     cfg, params, streams = _training_setup(hidden)
-    steps, T, B = cfg["steps"], _TRAIN_T, _TRAIN_B
-    h = np.zeros((B, _TRAIN_H))
-    pos, losses, first_wrong, diverged, wrong_steps = 0, [], None, None, []
-    for k in range(1, steps + 1):
-        if pos + T + 1 > streams.shape[0]:  # out of text: start over with a fresh state
-            pos, h = 0, np.zeros((B, _TRAIN_H))
-        inputs, targets = streams[pos:pos + T], streams[pos + 1:pos + T + 1]
-        pos += T
+    steps, T = cfg["steps"], _TRAIN_T
+    losses, first_wrong, diverged, wrong_steps = [], None, None, []
+    for k, inputs, targets, fresh in _windows(streams, steps):
+        h = np.zeros((_TRAIN_B, _TRAIN_H)) if fresh else h
         case = Case(cfg["seed"], [("params", params), ("inputs", inputs), ("targets", targets), ("h0", h),
                                   ("lr", _TRAIN_LR), ("max_norm", _TRAIN_MAX_NORM)])
         spec = _training_spec(case)
@@ -366,6 +375,8 @@ def check_char_lm_training(f, hidden=False):
             diverged = k
             break
         params = new_params
+    if first_wrong is None:  # every step agreed with the reference's: this run is the reference's run
+        return None
     L = np.array(losses)
     n = min(20, max(1, len(L) // 4))
     start, end = float(np.mean(L[:n])), float(np.mean(L[-n:])) if diverged is None else float("nan")
@@ -382,19 +393,15 @@ def check_char_lm_training(f, hidden=False):
         hint = ("Gradient clipping is what keeps one large gradient from blowing the weights up: clip by the "
                 "global norm (your clip_by_global_norm, with max_norm) before the update, and subtract "
                 "lr * gradient (an update with the wrong sign climbs).")
-    elif end > _TRAIN_FALL * start:
-        what = (f"the loss did not fall enough in {steps} steps (per character: first {n} steps {start:.3f}, "
-                f"last {n} {end:.3f}; it must fall below {_TRAIN_FALL:g} times the start)")
+    elif end > _TRAIN_LITTLE * start:
+        what = (f"the loss barely fell in {steps} steps (per character: first {n} steps {start:.3f}, "
+                f"last {n} {end:.3f})")
         hint = ("Hint: check that the step subtracts lr times the clipped gradient from every parameter and "
                 "returns the new parameters and the last hidden state (the next window starts from it).")
-    elif first_wrong is not None:
+    else:
         what = (f"the loss fell ({start:.3f} -> {end:.3f} per character), but your step does not compute what "
                 f"char_lm_train_step must")
         hint = ""
-    else:
-        return None
-    if first_wrong is None:
-        raise AssertionError(wrap_message(f"{name}: {what}.\n  {hint}"))
     k, case = first_wrong
     _training_fail(name, _training_spec(case), f, k, steps, hidden, what, hint, wrong_steps)
 
