@@ -334,11 +334,11 @@ def check_char_lm_training(f, hidden=False):
     """Train a small character language model with the student's step f(params, inputs, targets, h0, lr,
     max_norm) -> (new params, loss, h_last), a few hundred steps on a slice of rnn_ref.data's corpus. Every step
     is compared with the reference step on the same inputs: None when every step is right (the run is then the
-    reference's, whose loss per character falls by a fifth to a half). Otherwise an AssertionError says first
-    what the wrong step did to the run (the loss diverged, blew up, rose, barely fell, or fell along another
-    path), then names the mistake (clipping each tensor by its own norm, say); a step that raises, returns the
-    wrong structure or modifies params in place fails at once. Prints nothing. hidden=True: another slice of
-    the corpus and other initial weights.
+    reference's, whose loss per character fell by 20 to 73 % in 200 hidden runs measured). Otherwise an
+    AssertionError says first what the wrong step did to the run (the loss diverged, blew up, rose, barely fell,
+    or fell along another path), then names the mistake (clipping each tensor by its own norm, say); a step
+    that raises, returns the wrong structure or modifies params in place fails at once. Prints nothing.
+    hidden=True: another slice of the corpus and other initial weights.
 
     Used by exercise a4_char_lm; the book derives char_lm_train_step in book/06_char_lm.md.
     """
