@@ -146,9 +146,9 @@ def test_student_version_executes_to_the_failing_checks(tmp_path):
         assert e.ename == "AssertionError" and "NotImplementedError" in e.evalue, (e.ename, e.evalue)
 
 
-# Secrets the grader could draw. "sweep-80" draws a slice of the corpus with many distinct characters, on which
-# the reference's own training run falls only from 3.91 to 3.54 nats per character: a fixed threshold on the fall
-# once failed the solution there (one course secret in 200).
+# Secrets the grader could draw. "sweep-80" draws a slice of the corpus with 63 distinct characters on which a4's
+# training run is chaotic: the solution's run fell from 3.91 to 3.54 nats per character, the reference's to 3.14,
+# and a fixed threshold on the fall once failed the solution there (one course secret in 200).
 MARKER_LINE = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n", re.M)
 SECRETS = ["sweep-80", "a", "b", "c", "d", "e", "f", "g"]
 
